@@ -1,0 +1,119 @@
+"""Figures drawn from the pipeline's NetCDF files only; nothing is recomputed here."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+from scipy import stats  # noqa: E402
+
+# Axis label, unit and display scale of every system key a sweep may vary.
+PARAMETER_AXES = {
+    "n_devices": ("number of devices $N$", "", 1.0),
+    "area_side_m": ("area side", "m", 1.0),
+    "f_loc_hz": ("device computing capability $f^{loc}$", "GHz", 1e-9),
+    "f_es_hz": ("edge server capacity $F$", "GHz", 1e-9),
+    "bandwidth_hz": ("bandwidth $B$", "MHz", 1e-6),
+    "p_max_w": ("maximum transmit power $P_{max}$", "W", 1.0),
+    "p_jam_w": ("jamming power $P_J$", "W", 1.0),
+    "noise_dbm": (r"noise power $\sigma^2$", "dBm", 1.0),
+    "kappa": (r"switched capacitance $\kappa$", r"J s$^2$/cycle$^3$", 1.0),
+    "e_max_j": ("energy budget $E_{max}$", "J", 1.0),
+    "omega": (r"delay weight $\omega$", "", 1.0),
+    "a_min": ("accuracy threshold $A_{min}$", "", 1.0),
+    "t_max_s": ("maximum delay $T_{max}$", "s", 1.0),
+    "flops_per_cycle": ("FLOPs per cycle", "", 1.0),
+}
+METRIC_AXES = {
+    "rda": ("RDA", "revenue of delay and accuracy"),
+    "delay": ("total delay (s)", "total inference delay"),
+    "accuracy": ("average accuracy", "average inference accuracy"),
+}
+SCHEME_STYLES = {
+    "proposed": ("Proposed (AO + QGA)", "C3", "o"),
+    "ga": ("GA", "C0", "s"),
+    "ftp": ("FTP", "C2", "^"),
+    "lc": ("LC", "C1", "v"),
+    "esc": ("ESC", "C4", "D"),
+    "optimal": ("Optimal", "k", "x"),
+}
+
+
+def axis_label(parameter: str) -> tuple[str, float]:
+    """Return the axis label with its unit and the factor that converts to that unit."""
+    name, unit, scale = PARAMETER_AXES[parameter]
+    return (f"{name} ({unit})" if unit else name), scale
+
+
+def mean_and_band(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over ``axis`` and the half-width of its 95 % Student-t confidence interval."""
+    count = np.sum(np.isfinite(values), axis=axis)
+    mean = np.nanmean(values, axis=axis)
+    sem = np.nanstd(values, axis=axis, ddof=1) / np.sqrt(np.maximum(count, 1))
+    half = stats.t.ppf(0.975, np.maximum(count - 1, 1)) * sem
+    return mean, np.where(count > 1, half, 0.0)
+
+
+def plot_sweep_metric(results: xr.Dataset, metric: str, title: str | None = None):
+    """Draw one metric against the swept value: one line per scheme, mean and 95 % band."""
+    parameter = results.attrs["parameter"]
+    xlabel, scale = axis_label(parameter)
+    x = results["value"].values * scale
+    figure, axes = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
+    for scheme in results["scheme"].values:
+        label, color, marker = SCHEME_STYLES.get(str(scheme), (str(scheme), None, "."))
+        data = results[metric].sel(scheme=scheme).transpose("value", "seed").values
+        mean, half = mean_and_band(data, axis=1)
+        axes.plot(x, mean, marker=marker, color=color, label=label)
+        axes.fill_between(x, mean - half, mean + half, color=color, alpha=0.15, linewidth=0)
+    ylabel, _ = METRIC_AXES[metric]
+    if metric == "accuracy" and "a_min" in results.attrs:
+        axes.axhline(results.attrs["a_min"], color="grey", linestyle=":", label="$A_{min}$")
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small")
+    n_seeds = results.sizes["seed"]
+    axes.set_title(title or f"mean over {n_seeds} placements, 95 % band", fontsize="small")
+    return figure
+
+
+def plot_accuracy_fit(measured: xr.Dataset, fit: xr.Dataset):
+    """Draw measured accuracy (95 % intervals) against the fitted logistic per point."""
+    figure, axes = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    x = measured["sinr_db"].values
+    grid = np.linspace(x.min(), x.max(), 300)
+    points = measured["point"].values
+    colors = plt.cm.viridis(np.linspace(0, 0.95, len(points)))
+    for point, color in zip(points, colors, strict=True):
+        y = measured["accuracy"].sel(point=point).values
+        low = measured["accuracy_low"].sel(point=point).values
+        high = measured["accuracy_high"].sel(point=point).values
+        axes.errorbar(x, y, yerr=[y - low, high - y], fmt="o", ms=3, color=color, capsize=2)
+        a, b, c, d = (float(fit[k].sel(point=point)) for k in ("a", "b", "c", "d"))
+        curve = a + (b - a) / (1 + np.exp(-(c * grid + d)))
+        name = (
+            str(measured["point_name"].sel(point=point).values) if "point_name" in measured else ""
+        )
+        axes.plot(grid, curve, color=color, label=f"{point} {name}".strip())
+    axes.set_xlabel("SINR (dB)")
+    axes.set_ylabel("top-1 accuracy")
+    axes.set_title(
+        f"measured (dots, 95 % interval) and fitted logistic, {measured.attrs['n_images']} "
+        "test images",
+        fontsize="small",
+    )
+    axes.grid(alpha=0.3)
+    axes.legend(title="partition point", fontsize="x-small", ncol=2, loc="lower right")
+    return figure
+
+
+def save_figure(figure, png_path, pdf_path) -> None:
+    """Save a figure as PNG (200 dpi) and PDF, then close it."""
+    figure.savefig(png_path, dpi=200)
+    figure.savefig(pdf_path)
+    plt.close(figure)

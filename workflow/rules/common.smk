@@ -1,0 +1,65 @@
+import sys
+from pathlib import Path
+
+REPO = Path(workflow.basedir)
+sys.path.insert(0, str(REPO / "src"))
+
+from ajci.config import ConfigError, resolve_path, validate_config
+
+try:
+    validate_config(config, REPO / "workflow/schemas/config.schema.yaml", REPO)
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+
+RESULTS = config["results_dir"]
+FIGURES = config["figures_dir"]
+N_POINTS = 12  # partition points of the split ResNet-18: input, 11 groups
+POINTS = list(range(N_POINTS))
+SWEEPS = config["experiments"]["sweeps"]
+METRICS = ["rda", "delay", "accuracy"]
+
+
+def format_value(value):
+    """Spell a sweep value as it appears in file names."""
+    return f"{float(value):g}"
+
+
+def sweep_value_files(wildcards):
+    sweep = SWEEPS[wildcards.sweep]
+    return [
+        f"{RESULTS}/solve/{wildcards.sweep}/{format_value(v)}.nc"
+        for v in sweep["values"]
+    ]
+
+
+def sweep_value(wildcards):
+    for value in SWEEPS[wildcards.sweep]["values"]:
+        if format_value(value) == wildcards.value:
+            return value
+    raise ValueError(f"{wildcards.value} is not a value of sweep {wildcards.sweep}")
+
+
+def dataset_archive_input(wildcards):
+    archive = resolve_path(config["dataset"]["archive"], REPO)
+    return [str(archive)] if archive.is_file() else []
+
+
+def all_outputs():
+    outputs = [f"{FIGURES}/fig3_fit.{ext}" for ext in ("png", "pdf")]
+    for name, sweep in SWEEPS.items():
+        outputs.append(f"{RESULTS}/sweeps/{name}.nc")
+        outputs += expand(
+            "{dir}/{figure}_{metric}.{ext}",
+            dir=FIGURES,
+            figure=sweep["figure"],
+            metric=METRICS,
+            ext=["png", "pdf"],
+        )
+    return outputs
+
+
+def sweep_of_figure(figure):
+    for name, sweep in SWEEPS.items():
+        if sweep["figure"] == figure:
+            return name
+    raise ValueError(f"no sweep draws figure {figure}")

@@ -1,0 +1,30 @@
+rule fit_accuracy_curves:
+    input:
+        f"{RESULTS}/jamming/accuracy.nc",
+    output:
+        f"{RESULTS}/fit/accuracy_fit.nc",
+    log:
+        f"{RESULTS}/logs/fit_accuracy_curves.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/fit_accuracy_curves.py"
+
+
+rule plot_accuracy_fit:
+    input:
+        measured=f"{RESULTS}/jamming/accuracy.nc",
+        fit=f"{RESULTS}/fit/accuracy_fit.nc",
+    output:
+        png=f"{FIGURES}/fig3_fit.png",
+        pdf=f"{FIGURES}/fig3_fit.pdf",
+    log:
+        f"{RESULTS}/logs/plot_accuracy_fit.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/plot_accuracy_fit.py"
