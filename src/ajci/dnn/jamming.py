@@ -8,7 +8,6 @@ import time
 import numpy as np
 import torch
 import xarray as xr
-from scipy.stats import beta
 
 from ajci.dnn.model import SplitResNet18, images_to_tensor
 from ajci.dnn.train import autocast
