@@ -2,6 +2,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(workflow.basedir)
+# The package needs no installation: jobs import it through the
+# workflow/scripts/ajci link, since snakemake puts a script's folder on sys.path.
 sys.path.insert(0, str(REPO / "src"))
 
 from ajci.config import ConfigError, resolve_path, validate_config

@@ -5,6 +5,8 @@ rule build_dataset_cache:
         f"{RESULTS}/data/cifar10.npz",
     log:
         f"{RESULTS}/logs/build_dataset_cache.log",
+    conda:
+        "../../envs/ajci.yaml"
     threads: 1
     resources:
         mem_mb=4000,

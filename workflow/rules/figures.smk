@@ -8,6 +8,8 @@ rule plot_sweep_metric:
         f"{RESULTS}/logs/plot_sweep_metric/{{figure}}_{{metric}}.log",
     wildcard_constraints:
         metric="|".join(METRICS),
+    conda:
+        "../../envs/ajci.yaml"
     threads: 1
     resources:
         mem_mb=1000,

@@ -5,6 +5,8 @@ rule fit_accuracy_curves:
         f"{RESULTS}/fit/accuracy_fit.nc",
     log:
         f"{RESULTS}/logs/fit_accuracy_curves.log",
+    conda:
+        "../../envs/ajci.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -22,6 +24,8 @@ rule plot_accuracy_fit:
         pdf=f"{FIGURES}/fig3_fit.pdf",
     log:
         f"{RESULTS}/logs/plot_accuracy_fit.log",
+    conda:
+        "../../envs/ajci.yaml"
     threads: 1
     resources:
         mem_mb=1000,

@@ -10,6 +10,8 @@ rule measure_point_accuracy:
         f"{RESULTS}/benchmarks/measure_point_accuracy/{{point}}.tsv"
     wildcard_constraints:
         point=r"\d+",
+    conda:
+        "../../envs/ajci.yaml"
     threads: config["jamming"]["threads"]
     resources:
         mem_mb=4000,
@@ -28,6 +30,8 @@ rule merge_point_accuracy:
         f"{RESULTS}/jamming/accuracy.nc",
     log:
         f"{RESULTS}/logs/merge_point_accuracy.log",
+    conda:
+        "../../envs/ajci.yaml"
     threads: 1
     resources:
         mem_mb=1000,

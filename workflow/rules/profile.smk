@@ -7,6 +7,8 @@ rule profile_model:
         f"{RESULTS}/logs/profile_model.log",
     benchmark:
         f"{RESULTS}/benchmarks/profile_model.tsv"
+    conda:
+        "../../envs/ajci.yaml"
     threads: 1
     resources:
         mem_mb=2000,

@@ -8,6 +8,8 @@ rule solve_sweep_value:
         f"{RESULTS}/logs/solve_sweep_value/{{sweep}}/{{value}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/solve_sweep_value/{{sweep}}/{{value}}.tsv"
+    conda:
+        "../../envs/ajci.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -32,6 +34,8 @@ rule merge_sweep:
         f"{RESULTS}/sweeps/{{sweep}}.nc",
     log:
         f"{RESULTS}/logs/merge_sweep/{{sweep}}.log",
+    conda:
+        "../../envs/ajci.yaml"
     threads: 1
     resources:
         mem_mb=2000,

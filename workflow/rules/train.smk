@@ -8,6 +8,8 @@ rule train_resnet18:
         f"{RESULTS}/logs/train_resnet18.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_resnet18.tsv"
+    conda:
+        "../../envs/ajci.yaml"
     threads: config["train"]["threads"]
     resources:
         mem_mb=8000,
