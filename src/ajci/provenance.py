@@ -41,6 +41,15 @@ def write_netcdf(dataset, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
+    # h5netcdf stores strings as variable-length only, so fixed-width ones are converted.
+    dataset = dataset.copy()
+    for name, variable in dataset.variables.items():
+        if variable.dtype.kind == "U":
+            dataset[name] = variable.astype(object)
+    # str subclasses such as torch.__version__ would become fixed-width attributes.
+    dataset.attrs = {
+        key: str(value) if isinstance(value, str) else value for key, value in dataset.attrs.items()
+    }
     dataset.to_netcdf(partial, engine="h5netcdf")
     partial.replace(path)
 

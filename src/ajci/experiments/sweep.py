@@ -64,6 +64,11 @@ def solve_sweep_value(
     n_seeds = config["experiments"]["n_seeds"]
     fit_params = {key: fit[key].values for key in ("a", "b", "c", "d")}
     a_max = float(fit.attrs["clean_accuracy"])
+    if params.a_min >= a_max:
+        raise ValueError(
+            f"config key 'system.a_min' is {params.a_min} at {parameter}={value:g}, but the "
+            f"trained model's clean accuracy is {a_max:.4f}; set system.a_min below it"
+        )
 
     records = {scheme: [] for scheme in schemes}
     for placement in range(n_seeds):

@@ -1,4 +1,5 @@
-"""Solvers for partitioning, power and ES computation: the proposed scheme and four baselines."""
+"""Solvers for partitioning, power and ES computation: the proposed scheme, four baselines
+and the exact optimum."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from ajci.solvers.alternating import Solution, solve_proposed
 from ajci.solvers.baselines import solve_esc, solve_ftp, solve_ga, solve_lc
+from ajci.solvers.exact import solve_optimal
 from ajci.system.model import Instance
 from ajci.system.params import SolverSettings
 
@@ -19,6 +21,7 @@ SCHEMES: dict[str, SchemeSolver] = {
     "ftp": solve_ftp,
     "lc": solve_lc,
     "esc": solve_esc,
+    "optimal": solve_optimal,
 }
 
 
