@@ -53,30 +53,63 @@ def mean_and_band(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray
     """Mean over ``axis`` and the half-width of its 95 % Student-t confidence interval."""
     count = np.sum(np.isfinite(values), axis=axis)
     mean = np.nanmean(values, axis=axis)
+    if values.shape[axis] < 2:
+        return mean, np.zeros_like(mean)  # one placement: no spread to show
     sem = np.nanstd(values, axis=axis, ddof=1) / np.sqrt(np.maximum(count, 1))
     half = stats.t.ppf(0.975, np.maximum(count - 1, 1)) * sem
     return mean, np.where(count > 1, half, 0.0)
 
 
 def plot_sweep_metric(results: xr.Dataset, metric: str, title: str | None = None):
-    """Draw one metric against the swept value: one line per scheme, mean and 95 % band."""
+    """Draw one metric against the swept value: one line per scheme, mean and 95 % band.
+
+    Schemes that violate a constraint in most runs are dashed. Outside the
+    accuracy plot, the y-axis spans the other schemes, so that an infeasible
+    scheme's large negative revenue does not flatten them. A line that then
+    falls off the axis says so in the legend.
+    """
     parameter = results.attrs["parameter"]
     xlabel, scale = axis_label(parameter)
     x = results["value"].values * scale
     figure, axes = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
+    lines, kept_range = [], [np.inf, -np.inf]
     for scheme in results["scheme"].values:
         label, color, marker = SCHEME_STYLES.get(str(scheme), (str(scheme), None, "."))
         data = results[metric].sel(scheme=scheme).transpose("value", "seed").values
         mean, half = mean_and_band(data, axis=1)
-        axes.plot(x, mean, marker=marker, color=color, label=label)
+        mostly_feasible = float(results["feasible"].sel(scheme=scheme).mean()) >= 0.5
+        if mostly_feasible:
+            kept_range = [
+                min(kept_range[0], np.min(mean - half)),
+                max(kept_range[1], np.max(mean + half)),
+            ]
+        else:
+            label += " (infeasible in most runs)"
+        lines.append((mean, label))
+        axes.plot(
+            x,
+            mean,
+            marker=marker,
+            color=color,
+            label=label,
+            linestyle="-" if mostly_feasible else "--",
+        )
         axes.fill_between(x, mean - half, mean + half, color=color, alpha=0.15, linewidth=0)
+
+    if metric != "accuracy" and np.all(np.isfinite(kept_range)):
+        pad = 0.1 * max(kept_range[1] - kept_range[0], 1e-9)
+        low, high = kept_range[0] - pad, kept_range[1] + pad
+        axes.set_ylim(low, high)
+        for line, (mean, label) in zip(axes.get_lines(), lines, strict=True):
+            if np.all((mean < low) | (mean > high)):
+                line.set_label(f"{label}, off axis: mean {np.mean(mean):.3g}")
     ylabel, _ = METRIC_AXES[metric]
     if metric == "accuracy" and "a_min" in results.attrs:
         axes.axhline(results.attrs["a_min"], color="grey", linestyle=":", label="$A_{min}$")
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.grid(alpha=0.3)
-    axes.legend(fontsize="small")
+    axes.legend(fontsize="x-small")
     n_seeds = results.sizes["seed"]
     axes.set_title(title or f"mean over {n_seeds} placements, 95 % band", fontsize="small")
     return figure

@@ -20,9 +20,9 @@ SLOPE_BOUNDS = (1e-3, 20.0)  # c, 1/dB: the curve must rise with SINR
 OFFSET_BOUNDS = (-500.0, 500.0)  # d, dimensionless
 
 
-def logistic_span(sinr_db, a, span, c, d):
-    """Logistic in the (floor, ceiling - floor) parametrisation used for fitting."""
-    return a + span / (1.0 + np.exp(-(c * sinr_db + d)))
+def logistic(sinr_db, a, b, c, d):
+    """The logistic of eq. (8): floor ``a``, ceiling ``b``, slope ``c`` (1/dB), offset ``d``."""
+    return a + (b - a) / (1.0 + np.exp(-(c * sinr_db + d)))
 
 
 def initial_guess(sinr_db: np.ndarray, accuracy: np.ndarray) -> tuple[float, ...]:
@@ -32,11 +32,14 @@ def initial_guess(sinr_db: np.ndarray, accuracy: np.ndarray) -> tuple[float, ...
     above = np.nonzero(accuracy >= middle)[0]
     x_mid = float(sinr_db[above[0]]) if len(above) else float(np.median(sinr_db))
     slope = 0.3
-    return low, max(high - low, 1e-3), slope, -slope * x_mid
+    return low, high, slope, -slope * x_mid
 
 
 def fit_accuracy_curve(
-    sinr_db: np.ndarray, accuracy: np.ndarray, sigma: np.ndarray | None = None
+    sinr_db: np.ndarray,
+    accuracy: np.ndarray,
+    sigma: np.ndarray | None = None,
+    ceiling: float = 1.0,
 ) -> dict[str, float]:
     """Fit (a, b, c, d) of the logistic to one partition point's measurements.
 
@@ -48,6 +51,9 @@ def fit_accuracy_curve(
         Measured top-1 accuracy at each SINR.
     sigma
         Standard error of each accuracy; the fit is weighted by it when given.
+    ceiling
+        Upper bound on ``b``: the noise-free accuracy, which added noise cannot
+        raise on average.
 
     Returns
     -------
@@ -57,12 +63,13 @@ def fit_accuracy_curve(
     x = np.asarray(sinr_db, dtype=np.float64)
     y = np.asarray(accuracy, dtype=np.float64)
     lower = (0.0, 0.0, SLOPE_BOUNDS[0], OFFSET_BOUNDS[0])
-    upper = (1.0, 1.0, SLOPE_BOUNDS[1], OFFSET_BOUNDS[1])
-    guess = np.clip(initial_guess(x, y), lower, upper)
+    upper = (1.0, ceiling, SLOPE_BOUNDS[1], OFFSET_BOUNDS[1])
+    # curve_fit needs a start strictly inside the bounds.
+    guess = np.clip(initial_guess(x, y), lower, np.nextafter(upper, -np.inf))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OptimizeWarning)
-        (a, span, c, d), _ = curve_fit(
-            logistic_span,
+        (a, b, c, d), _ = curve_fit(
+            logistic,
             x,
             y,
             p0=guess,
@@ -71,13 +78,13 @@ def fit_accuracy_curve(
             bounds=(lower, upper),
             maxfev=20_000,
         )
-    residual = y - logistic_span(x, a, span, c, d)
+    residual = y - logistic(x, a, b, c, d)
     total = float(np.sum((y - y.mean()) ** 2))
     # Constant data fitted exactly count as a perfect fit rather than 0/0.
     r2 = 1.0 - float(np.sum(residual**2)) / total if total > 0 else 1.0
     return {
         "a": float(a),
-        "b": float(a + span),
+        "b": float(b),
         "c": float(c),
         "d": float(d),
         "r2": r2,
@@ -104,7 +111,8 @@ def fit_all_points(measured: xr.Dataset) -> xr.Dataset:
             continue
         # Binomial standard error, floored so that 0 % and 100 % points keep a weight.
         sigma = np.sqrt(np.maximum(y * (1 - y), 1.0 / n_images) / n_images)
-        rows.append(fit_accuracy_curve(x, y, sigma))
+        clean = float(measured["clean_accuracy"].sel(point=point))
+        rows.append(fit_accuracy_curve(x, y, sigma, ceiling=clean))
         log.info(
             "point %d: a %.4f b %.4f c %.4f/dB d %.3f R2 %.4f RMSE %.4f",
             point,
