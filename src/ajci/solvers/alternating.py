@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ajci.solvers.qga import SearchResult, quantum_genetic_search
+from ajci.solvers.qga import PopulationEvaluator, SearchResult, quantum_genetic_search
 from ajci.system.model import DeviceTables, Instance, device_tables, evaluate_population
 from ajci.system.params import SolverSettings
 
@@ -138,13 +138,15 @@ def alternate(
     tables: DeviceTables,
     settings: SolverSettings,
     rng: np.random.Generator,
+    evaluate: PopulationEvaluator = evaluate_population,
 ) -> Solution:
     """Run the alternating optimisation with the powers in ``tables`` and return its best point.
 
     Used by the proposed scheme (optimised power) and FTP (fixed power).
+    ``evaluate`` scores populations; benchmarks swap in a slower reference.
     """
     start = initial_partition(instance, tables)
-    scores = evaluate_population(
+    scores = evaluate(
         instance, tables, start[None, :], settings.penalty_accuracy, settings.penalty_energy
     )
     best = SearchResult(
@@ -154,7 +156,7 @@ def alternate(
     trace: list[float] = []
     for iteration in range(1, settings.ao_max_iterations + 1):
         candidate = quantum_genetic_search(
-            instance, tables, rng, settings, incumbent=best.partition
+            instance, tables, rng, settings, incumbent=best.partition, evaluate=evaluate
         )
         if _key(candidate) > _key(best):
             best = candidate

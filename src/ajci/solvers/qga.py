@@ -17,12 +17,16 @@ fittest one when none was feasible.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ajci.system.model import DeviceTables, Instance, evaluate_population
 from ajci.system.params import SolverSettings
+
+# Same signature as evaluate_population: (instance, tables, partitions, mu1, mu2) -> scores.
+PopulationEvaluator = Callable[..., dict]
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +155,7 @@ def quantum_genetic_search(
     rng: np.random.Generator,
     settings: SolverSettings | None = None,
     incumbent: np.ndarray | None = None,
+    evaluate: PopulationEvaluator = evaluate_population,
 ) -> SearchResult:
     """Search the partition points with the QGA.
 
@@ -168,6 +173,9 @@ def quantum_genetic_search(
     incumbent : np.ndarray, optional
         (N,) partition to start from: it is scored first and becomes the
         individual the rotation gate steers toward until a fitter one appears.
+    evaluate : callable, optional
+        Scores a (P, N) population; replaceable by a slower reference that
+        must return the same values, for benchmarks.
     """
     settings = settings or SolverSettings()
     n, n_groups = instance.n_devices, instance.n_groups
@@ -178,7 +186,7 @@ def quantum_genetic_search(
     elite = EliteTracker()
 
     def score(bits: np.ndarray, partitions: np.ndarray) -> None:
-        scores = evaluate_population(
+        scores = evaluate(
             instance, tables, partitions, settings.penalty_accuracy, settings.penalty_energy
         )
         elite.update(bits, partitions, scores)
