@@ -11,7 +11,7 @@ from scipy.optimize import brentq
 
 from ajci.solvers import SCHEMES, solve
 from ajci.solvers.qga import decode_bits, encode_partition, qubits_per_device, rotate
-from ajci.system.model import Instance, device_tables, evaluate_population
+from ajci.system.model import Instance, PopulationScorer, device_tables, evaluate_population
 from ajci.system.params import SolverSettings, SystemParams
 
 PARAMS = dict(
@@ -256,3 +256,15 @@ def test_rotation_skips_matching_bits():
     )
     np.testing.assert_array_equal(new_alpha, alpha)
     np.testing.assert_array_equal(new_beta, beta)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 7])
+def test_scorer_matches_full_evaluation(seed):
+    instance = build(seed, n_devices=6, e_max_j=0.05)
+    tables = device_tables(instance)
+    partitions = np.random.default_rng(seed).integers(0, N_GROUPS + 1, size=(64, 6))
+    full = evaluate_population(instance, tables, partitions, 10.0, 10.0)
+    fast = PopulationScorer(instance, tables, 10.0, 10.0)(partitions)
+    np.testing.assert_allclose(fast["rda"], full["rda"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fast["fitness"], full["fitness"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(fast["all_feasible"], full["all_feasible"])

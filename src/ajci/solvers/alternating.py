@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ajci.solvers.qga import PopulationEvaluator, SearchResult, quantum_genetic_search
+from ajci.solvers.qga import (
+    PopulationEvaluator,
+    SearchResult,
+    make_scorer,
+    quantum_genetic_search,
+)
 from ajci.system.model import DeviceTables, Instance, device_tables, evaluate_population
 from ajci.system.params import SolverSettings
 
@@ -138,17 +143,16 @@ def alternate(
     tables: DeviceTables,
     settings: SolverSettings,
     rng: np.random.Generator,
-    evaluate: PopulationEvaluator = evaluate_population,
+    evaluate: PopulationEvaluator | None = None,
 ) -> Solution:
     """Run the alternating optimisation with the powers in ``tables`` and return its best point.
 
     Used by the proposed scheme (optimised power) and FTP (fixed power).
-    ``evaluate`` scores populations; benchmarks swap in a slower reference.
+    ``evaluate`` scores populations (default: a fast scorer); benchmarks swap in
+    a slower reference.
     """
     start = initial_partition(instance, tables)
-    scores = evaluate(
-        instance, tables, start[None, :], settings.penalty_accuracy, settings.penalty_energy
-    )
+    scores = make_scorer(instance, tables, settings, evaluate)(start[None, :])
     best = SearchResult(
         start, float(scores["fitness"][0]), float(scores["rda"][0]), bool(scores["all_feasible"][0])
     )

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from ajci.solvers.alternating import Solution, initial_partition, make_solution
-from ajci.system.model import DeviceTables, Instance, device_tables
+from ajci.system.model import DeviceTables, Instance, device_tables, separable_revenue
 from ajci.system.params import SolverSettings
 
 log = logging.getLogger(__name__)
@@ -31,15 +31,6 @@ log = logging.getLogger(__name__)
 MAX_CUT_ROUNDS = 100
 INITIAL_CUTS = 8
 TOLERANCE = 1e-9  # on the RDA: stop once z is within this of kappa S^2
-
-
-def separable_revenue(instance: Instance, tables: DeviceTables) -> np.ndarray:
-    """Return u (N, L+1): each device's RDA share without the edge-delay term."""
-    params = instance.params
-    delay = tables.t_loc + tables.t_tx  # s, (N, L+1)
-    revenue_t = 1.0 - delay / params.t_max_s
-    revenue_a = (tables.accuracy - params.a_min) / (instance.a_max - params.a_min)
-    return params.omega * revenue_t + (1.0 - params.omega) * revenue_a
 
 
 def optimal_partition(instance: Instance, tables: DeviceTables) -> tuple[np.ndarray, int]:

@@ -17,10 +17,11 @@ from ajci.solvers.qga import (
     SearchResult,
     decode_bits,
     encode_partition,
+    make_scorer,
     qubits_per_device,
     swap_segments,
 )
-from ajci.system.model import DeviceTables, Instance, evaluate_population
+from ajci.system.model import DeviceTables, Instance
 from ajci.system.params import SolverSettings
 
 logger = logging.getLogger(__name__)
@@ -63,12 +64,11 @@ def genetic_search(
     if incumbent is not None:
         population[0] = encode_partition(incumbent, n_groups)
     elite = EliteTracker()
+    scorer = make_scorer(instance, tables, settings)
 
     def score(bits: np.ndarray) -> np.ndarray:
         partitions = decode_bits(bits, n, n_groups)
-        scores = evaluate_population(
-            instance, tables, partitions, settings.penalty_accuracy, settings.penalty_energy
-        )
+        scores = scorer(partitions)
         elite.update(bits, partitions, scores)
         return scores["fitness"]
 

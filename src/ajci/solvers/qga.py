@@ -6,7 +6,7 @@ uniform draw exceeds alpha^2. Codes above L are mapped back by code mod (L+1),
 so when L+1 is not a power of two the smallest codes are reachable twice.
 
 Every measured population is scored by
-:func:`ajci.system.model.evaluate_population`: fitness = RDA minus mu1 times
+:class:`ajci.system.model.PopulationScorer`: fitness = RDA minus mu1 times
 the accuracy deficit minus mu2 times the energy excess, where each candidate
 gets its own closed-form power (a per-device table) and its own KKT ES
 allocation. The rotation gate steers the qubits toward the fittest individual
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ajci.system.model import DeviceTables, Instance, evaluate_population
+from ajci.system.model import DeviceTables, Instance, PopulationScorer
 from ajci.system.params import SolverSettings
 
 # Same signature as evaluate_population: (instance, tables, partitions, mu1, mu2) -> scores.
@@ -57,6 +57,19 @@ class SearchResult:
     rda: float
     feasible: bool
     history: list[float] = field(default_factory=list)
+
+
+def make_scorer(
+    instance: Instance,
+    tables: DeviceTables,
+    settings: SolverSettings,
+    evaluate: PopulationEvaluator | None = None,
+) -> Callable[[np.ndarray], dict]:
+    """Return a function scoring (P, N) partitions: ``evaluate`` if given, else a fast scorer."""
+    mu1, mu2 = settings.penalty_accuracy, settings.penalty_energy
+    if evaluate is None:
+        return PopulationScorer(instance, tables, mu1, mu2)
+    return lambda partitions: evaluate(instance, tables, partitions, mu1, mu2)
 
 
 def qubits_per_device(n_groups: int) -> int:
@@ -124,10 +137,12 @@ def swap_segments(rng: np.random.Generator, arrays: list[np.ndarray], p_crossove
     cuts = rng.integers(1, n_cols, size=len(pairs))
     mask = (np.arange(n_cols)[None, :] >= cuts[:, None]) & crosses[:, None]  # (pairs, K)
     first, second = pairs[:, 0], pairs[:, 1]
+    partner = np.arange(n_rows)
+    partner[first], partner[second] = second, first
+    take = np.zeros((n_rows, n_cols), dtype=bool)  # positions taken from the partner
+    take[first], take[second] = mask, mask
     for array in arrays:
-        head, tail = array[first].copy(), array[second].copy()
-        array[first] = np.where(mask, tail, head)
-        array[second] = np.where(mask, head, tail)
+        array[...] = np.where(take, array[partner], array)
 
 
 def rotate(
@@ -144,8 +159,10 @@ def rotate(
     product = alpha * beta
     direction = np.where(target, np.sign(product), -np.sign(product))
     direction = np.where(product == 0, 1.0, direction)
-    theta = np.where(observed != target, angle * direction, 0.0)  # rad, (P, K)
-    cos, sin = np.cos(theta), np.sin(theta)
+    moving = observed != target  # (P, K)
+    # theta is 0 or +-angle, so its cosine and sine need no per-qubit trigonometry.
+    cos = np.where(moving, np.cos(angle), 1.0)
+    sin = np.where(moving, np.sin(angle) * direction, 0.0)
     return cos * alpha - sin * beta, sin * alpha + cos * beta
 
 
@@ -155,7 +172,7 @@ def quantum_genetic_search(
     rng: np.random.Generator,
     settings: SolverSettings | None = None,
     incumbent: np.ndarray | None = None,
-    evaluate: PopulationEvaluator = evaluate_population,
+    evaluate: PopulationEvaluator | None = None,
 ) -> SearchResult:
     """Search the partition points with the QGA.
 
@@ -174,8 +191,9 @@ def quantum_genetic_search(
         (N,) partition to start from: it is scored first and becomes the
         individual the rotation gate steers toward until a fitter one appears.
     evaluate : callable, optional
-        Scores a (P, N) population; replaceable by a slower reference that
-        must return the same values, for benchmarks.
+        Scores a (P, N) population with the signature of `evaluate_population`;
+        by default a `PopulationScorer`. Benchmarks pass a slower reference that
+        returns the same values.
     """
     settings = settings or SolverSettings()
     n, n_groups = instance.n_devices, instance.n_groups
@@ -185,11 +203,10 @@ def quantum_genetic_search(
     beta = np.full(shape, 1.0 / np.sqrt(2.0))
     elite = EliteTracker()
 
+    scorer = make_scorer(instance, tables, settings, evaluate)
+
     def score(bits: np.ndarray, partitions: np.ndarray) -> None:
-        scores = evaluate(
-            instance, tables, partitions, settings.penalty_accuracy, settings.penalty_energy
-        )
-        elite.update(bits, partitions, scores)
+        elite.update(bits, partitions, scorer(partitions))
 
     if incumbent is not None:
         score(encode_partition(incumbent, n_groups)[None, :], np.asarray(incumbent)[None, :])
