@@ -89,3 +89,16 @@ def test_snakemake_stops_before_any_job(tmp_path):
     assert "'experiments.schemes[1]'" in output
     assert "proposed" in output  # the allowed values are listed
     assert not (tmp_path / "results").exists()
+
+
+def test_feature_bits_sweep_checked_against_profile():
+    config = copy.deepcopy(DEFAULT)
+    config["experiments"]["sweeps"]["bits"] = {
+        "parameter": "feature_bits",
+        "values": [16, 0],
+        "figure": "fig_bits",
+    }
+    with pytest.raises(ConfigError, match=r"'experiments\.sweeps\.bits\.values\[1\]'"):
+        validate_config(config, SCHEMA, REPO)
+    config["experiments"]["sweeps"]["bits"]["values"] = [8, 16]
+    validate_config(config, SCHEMA, REPO)

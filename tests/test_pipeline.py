@@ -103,3 +103,60 @@ def test_rerun_has_nothing_to_do(quick_run):
     )
     assert done.returncode == 0, done.stderr
     assert "Nothing to be done" in done.stdout + done.stderr
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Parse the 'Job stats' table of a snakemake dry run into {rule: count}."""
+    counts, in_table = {}, False
+    for line in output.splitlines():
+        if line.startswith("Job stats"):
+            in_table, counts = True, {}
+            continue
+        parts = line.split()
+        if in_table and len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+        elif in_table and counts and not parts:
+            in_table = False
+    return counts
+
+
+def write_bandwidth_sweep(path, values):
+    sweep = {"parameter": "bandwidth_hz", "values": values, "figure": "fig_bandwidth"}
+    path.write_text(yaml.safe_dump({"experiments": {"sweeps": {"bandwidth": sweep}}}))
+
+
+def test_new_sweep_from_config_only(quick_run):
+    extra = quick_run / "bandwidth.yaml"
+    write_bandwidth_sweep(extra, [5.0e5, 2.0e6])
+    configs = ["--configfile", str(REPO / "config/quick.yaml"), str(extra)]
+    done = run_snakemake(quick_run, "--cores", "2", *configs)
+    assert done.returncode == 0, done.stderr[-4000:]
+    results = xr.load_dataset(quick_run / RESULTS / "sweeps/bandwidth.nc")
+    np.testing.assert_allclose(results["value"].values, [5.0e5, 2.0e6])
+    assert results.attrs["parameter"] == "bandwidth_hz"
+    for kind in ("rda", "delay", "accuracy", "trace", "partition", "gap"):
+        assert (quick_run / FIGURES / f"fig_bandwidth_{kind}.png").is_file(), kind
+    # Only the sweep's own solve, merge and plot jobs ran: nothing upstream.
+    assert "train_resnet18" not in done.stderr
+
+    write_bandwidth_sweep(extra, [5.0e5, 1.0e6, 2.0e6])
+    dry = run_snakemake(quick_run, "-n", "--cores", "2", *configs)
+    assert dry.returncode == 0, dry.stderr[-4000:]
+    counts = job_counts(dry.stdout + dry.stderr)
+    assert counts["solve_sweep_value"] == 1
+    assert counts["merge_sweep"] == 1
+    assert "train_resnet18" not in counts
+    assert "measure_point_accuracy" not in counts
+    assert f"{RESULTS}/solve/bandwidth/1e+06.nc" in dry.stdout + dry.stderr
+
+
+def test_report_has_every_figure(quick_run):
+    report = quick_run / "report.html"
+    done = run_snakemake(
+        quick_run, "--report", str(report), "--configfile", str(REPO / "config/quick.yaml")
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    text = report.read_text()
+    for name in ("fig3_fit.png", "fig4_rda.png", "fig5_gap.png", "accuracy_fit.csv"):
+        assert name in text, name
+    assert "Student-t band" in text  # the rendered caption

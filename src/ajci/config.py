@@ -44,11 +44,12 @@ def sweep_errors(config: dict, schema: dict) -> list[str]:
     for name, sweep in config["experiments"]["sweeps"].items():
         for index, value in enumerate(sweep["values"]):
             trial = copy.deepcopy(config)
-            trial["system"][sweep["parameter"]] = value
+            section = "profile" if sweep["parameter"] == "feature_bits" else "system"
+            trial[section][sweep["parameter"]] = value
             for error in validator.iter_errors(trial):
                 messages.append(
                     f"config key 'experiments.sweeps.{name}.values[{index}]': value {value!r} "
-                    f"is invalid for system.{sweep['parameter']}: {error.message}"
+                    f"is invalid for {section}.{sweep['parameter']}: {error.message}"
                 )
     return messages
 

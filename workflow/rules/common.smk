@@ -19,6 +19,18 @@ N_POINTS = 12  # partition points of the split ResNet-18: input, 11 groups
 POINTS = list(range(N_POINTS))
 SWEEPS = config["experiments"]["sweeps"]
 METRICS = ["rda", "delay", "accuracy"]
+SCHEMES = config["experiments"]["schemes"]
+# Sweep figures beyond the three metrics, each drawn when its schemes are run.
+SWEEP_FIGURES = METRICS + ["trace", "partition", "gap"]
+
+
+def sweep_figure_kinds():
+    kinds = list(METRICS)
+    if "proposed" in SCHEMES:
+        kinds += ["trace", "partition"]
+    if "optimal" in SCHEMES:
+        kinds.append("gap")
+    return kinds
 
 
 def format_value(value):
@@ -48,13 +60,14 @@ def dataset_archive_input(wildcards):
 
 def all_outputs():
     outputs = [f"{FIGURES}/fig3_fit.{ext}" for ext in ("png", "pdf")]
+    outputs.append(f"{RESULTS}/fit/accuracy_fit.csv")
     for name, sweep in SWEEPS.items():
         outputs.append(f"{RESULTS}/sweeps/{name}.nc")
         outputs += expand(
-            "{dir}/{figure}_{metric}.{ext}",
+            "{dir}/{figure}_{kind}.{ext}",
             dir=FIGURES,
             figure=sweep["figure"],
-            metric=METRICS,
+            kind=sweep_figure_kinds(),
             ext=["png", "pdf"],
         )
     return outputs

@@ -1,13 +1,18 @@
-rule plot_sweep_metric:
+rule plot_sweep_figure:
     input:
         lambda wildcards: f"{RESULTS}/sweeps/{sweep_of_figure(wildcards.figure)}.nc",
     output:
-        png=f"{FIGURES}/{{figure}}_{{metric}}.png",
-        pdf=f"{FIGURES}/{{figure}}_{{metric}}.pdf",
+        png=report(
+            f"{FIGURES}/{{figure}}_{{kind}}.png",
+            caption="../report/sweep_figure.rst",
+            category="Sweeps",
+            subcategory="{figure}",
+        ),
+        pdf=f"{FIGURES}/{{figure}}_{{kind}}.pdf",
     log:
-        f"{RESULTS}/logs/plot_sweep_metric/{{figure}}_{{metric}}.log",
+        f"{RESULTS}/logs/plot_sweep_figure/{{figure}}_{{kind}}.log",
     wildcard_constraints:
-        metric="|".join(METRICS),
+        kind="|".join(SWEEP_FIGURES),
     conda:
         "../../envs/ajci.yaml"
     threads: 1
@@ -15,4 +20,4 @@ rule plot_sweep_metric:
         mem_mb=1000,
         runtime=5,
     script:
-        "../scripts/plot_sweep_metric.py"
+        "../scripts/plot_sweep_figure.py"

@@ -2,7 +2,12 @@ rule fit_accuracy_curves:
     input:
         f"{RESULTS}/jamming/accuracy.nc",
     output:
-        f"{RESULTS}/fit/accuracy_fit.nc",
+        netcdf=f"{RESULTS}/fit/accuracy_fit.nc",
+        table=report(
+            f"{RESULTS}/fit/accuracy_fit.csv",
+            caption="../report/fit_table.rst",
+            category="Accuracy under jamming",
+        ),
     log:
         f"{RESULTS}/logs/fit_accuracy_curves.log",
     conda:
@@ -20,7 +25,11 @@ rule plot_accuracy_fit:
         measured=f"{RESULTS}/jamming/accuracy.nc",
         fit=f"{RESULTS}/fit/accuracy_fit.nc",
     output:
-        png=f"{FIGURES}/fig3_fit.png",
+        png=report(
+            f"{FIGURES}/fig3_fit.png",
+            caption="../report/fit_figure.rst",
+            category="Accuracy under jamming",
+        ),
         pdf=f"{FIGURES}/fig3_fit.pdf",
     log:
         f"{RESULTS}/logs/plot_accuracy_fit.log",

@@ -6,4 +6,5 @@ from ajci.system.fit import fit_all_points
 configure_logging(snakemake.log[0])
 fitted = fit_all_points(xr.load_dataset(snakemake.input[0]))
 fitted.attrs.update(provenance_attrs(snakemake.config))
-write_netcdf(fitted, snakemake.output[0])
+write_netcdf(fitted, snakemake.output.netcdf)
+fitted.to_dataframe().to_csv(snakemake.output.table, float_format="%.6g")

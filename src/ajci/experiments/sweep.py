@@ -15,7 +15,9 @@ from ajci.system.params import SolverSettings, SystemParams
 log = logging.getLogger(__name__)
 
 SCHEME_ORDER = ("proposed", "ga", "ftp", "lc", "esc", "optimal")
-INTEGER_PARAMETERS = {"n_devices"}
+INTEGER_PARAMETERS = {"n_devices", "feature_bits"}
+# Swept keys that change the payload sizes rather than a system parameter.
+PAYLOAD_PARAMETERS = {"feature_bits"}
 
 VARIABLE_ATTRS = {
     "rda": {"long_name": "revenue of delay and accuracy", "units": "1"},
@@ -40,8 +42,21 @@ VARIABLE_ATTRS = {
 def system_with(system: dict, parameter: str, value: float) -> SystemParams:
     """Return the system parameters with one key replaced by a sweep value."""
     values = dict(system)
-    values[parameter] = int(value) if parameter in INTEGER_PARAMETERS else float(value)
+    if parameter not in PAYLOAD_PARAMETERS:
+        values[parameter] = int(value) if parameter in INTEGER_PARAMETERS else float(value)
     return SystemParams.from_config(values)
+
+
+def payload_bits(profile: xr.Dataset, parameter: str, value: float) -> np.ndarray:
+    """Return the bits sent at each point, recomputed when the sweep varies feature_bits.
+
+    The raw input (point 0) keeps its own bits per pixel channel and the last
+    point sends nothing.
+    """
+    bits = profile["bits"].values.astype(np.float64).copy()
+    if parameter == "feature_bits":
+        bits[1:-1] = profile["elements"].values[1:-1] * float(value)
+    return bits
 
 
 def scheme_rng(base_seed: int, placement: int, scheme: str) -> np.random.Generator:
@@ -70,6 +85,7 @@ def solve_sweep_value(
             f"trained model's clean accuracy is {a_max:.4f}; set system.a_min below it"
         )
 
+    bits = payload_bits(profile, parameter, value)
     records = {scheme: [] for scheme in schemes}
     for placement in range(n_seeds):
         instance = Instance.build(
@@ -94,6 +110,7 @@ def solve_sweep_value(
             " ".join(f"{s}={v:.3f}" for s, v in best.items()),
         )
     dataset = collect(records, schemes, params.n_devices, n_seeds)
+    dataset.attrs["n_points"] = len(bits)
     return dataset.expand_dims(value=[float(value)])
 
 

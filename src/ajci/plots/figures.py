@@ -27,6 +27,7 @@ PARAMETER_AXES = {
     "a_min": ("accuracy threshold $A_{min}$", "", 1.0),
     "t_max_s": ("maximum delay $T_{max}$", "s", 1.0),
     "flops_per_cycle": ("FLOPs per cycle", "", 1.0),
+    "feature_bits": ("bits per feature element", "bit", 1.0),
 }
 METRIC_AXES = {
     "rda": ("RDA", "revenue of delay and accuracy"),
@@ -150,3 +151,98 @@ def save_figure(figure, png_path, pdf_path) -> None:
     figure.savefig(png_path, dpi=200)
     figure.savefig(pdf_path)
     plt.close(figure)
+
+
+def forward_fill(values: np.ndarray) -> np.ndarray:
+    """Replace each NaN along the last axis by the last finite value before it."""
+    index = np.where(np.isfinite(values), np.arange(values.shape[-1]), 0)
+    np.maximum.accumulate(index, axis=-1, out=index)
+    return np.take_along_axis(values, index, axis=-1)
+
+
+def plot_convergence(results: xr.Dataset, scheme: str = "proposed"):
+    """Draw the RDA after each alternating-optimisation iteration, one line per sweep value.
+
+    A run that stopped early keeps its last RDA for the remaining iterations,
+    so every iteration averages over all placements.
+    """
+    parameter = results.attrs["parameter"]
+    xlabel, scale = axis_label(parameter)
+    trace = results["trace"].sel(scheme=scheme).transpose("value", "seed", "iteration")
+    trace = trace.copy(data=forward_fill(trace.values))
+    figure, axes = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
+    colors = plt.cm.viridis(np.linspace(0, 0.95, results.sizes["value"]))
+    for value, color in zip(results["value"].values, colors, strict=True):
+        mean = trace.sel(value=value).mean("seed").values
+        axes.plot(
+            trace["iteration"].values, mean, marker="o", color=color, label=f"{value * scale:g}"
+        )
+    axes.set_xlabel("alternating-optimisation iteration")
+    axes.set_ylabel("RDA")
+    axes.grid(alpha=0.3)
+    axes.legend(title=xlabel, fontsize="x-small")
+    label = SCHEME_STYLES.get(scheme, (scheme,))[0]
+    axes.set_title(f"{label}: mean over {results.sizes['seed']} placements", fontsize="small")
+    return figure
+
+
+def plot_partition_map(results: xr.Dataset, scheme: str = "proposed"):
+    """Draw the share of devices choosing each partition point at each sweep value."""
+    parameter = results.attrs["parameter"]
+    xlabel, scale = axis_label(parameter)
+    chosen = results["partition"].sel(scheme=scheme)
+    n_points = int(np.nanmax(chosen.values)) + 1 if chosen.size else 1
+    n_points = max(n_points, int(results.attrs.get("n_points", n_points)))
+    shares = np.zeros((n_points, results.sizes["value"]))
+    for j, value in enumerate(results["value"].values):
+        points = chosen.sel(value=value).values.ravel()
+        points = points[np.isfinite(points)].astype(int)
+        shares[:, j] = np.bincount(points, minlength=n_points) / max(len(points), 1)
+    figure, axes = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
+    image = axes.imshow(shares, origin="lower", aspect="auto", cmap="magma", vmin=0, vmax=1)
+    axes.set_xticks(
+        range(results.sizes["value"]), [f"{v * scale:g}" for v in results["value"].values]
+    )
+    axes.set_yticks(range(n_points))
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("partition point")
+    figure.colorbar(image, ax=axes, label="share of devices")
+    label = SCHEME_STYLES.get(scheme, (scheme,))[0]
+    axes.set_title(f"{label}: partition points over devices and placements", fontsize="small")
+    return figure
+
+
+def plot_optimality_gap(results: xr.Dataset):
+    """Draw each scheme's mean RDA gap to the exact optimum (RDA units), with a 95 % band."""
+    parameter = results.attrs["parameter"]
+    xlabel, scale = axis_label(parameter)
+    x = results["value"].values * scale
+    optimum = results["rda"].sel(scheme="optimal")
+    figure, axes = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
+    for scheme in results["scheme"].values:
+        if scheme in ("optimal", "esc"):
+            continue  # ESC is infeasible wherever the optimum is not; its gap would dwarf the rest
+        label, color, marker = SCHEME_STYLES.get(str(scheme), (str(scheme), None, "."))
+        gap = (optimum - results["rda"].sel(scheme=scheme)).transpose("value", "seed").values
+        mean, half = mean_and_band(gap, axis=1)
+        axes.plot(x, mean, marker=marker, color=color, label=label)
+        axes.fill_between(x, mean - half, mean + half, color=color, alpha=0.15, linewidth=0)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("RDA gap to the exact optimum")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="x-small")
+    axes.set_title(f"mean over {results.sizes['seed']} placements, 95 % band", fontsize="small")
+    return figure
+
+
+def plot_sweep_figure(results: xr.Dataset, kind: str):
+    """Draw one of the sweep figures: a metric, "trace", "partition" or "gap"."""
+    if kind in METRIC_AXES:
+        return plot_sweep_metric(results, kind)
+    if kind == "trace":
+        return plot_convergence(results)
+    if kind == "partition":
+        return plot_partition_map(results)
+    if kind == "gap":
+        return plot_optimality_gap(results)
+    raise ValueError(f"unknown sweep figure {kind!r}")
