@@ -160,3 +160,27 @@ def test_report_has_every_figure(quick_run):
     for name in ("fig3_fit.png", "fig4_rda.png", "fig5_gap.png", "accuracy_fit.csv"):
         assert name in text, name
     assert "Student-t band" in text  # the rendered caption
+
+
+def test_grid_sweep_from_config_only(quick_run):
+    extra = quick_run / "grid.yaml"
+    sweep = {
+        "parameter": "p_jam_w",
+        "values": [0.5, 1.5],
+        "grid": {"parameter": "omega", "values": [0.3, 0.7]},
+        "figure": "fig_grid",
+    }
+    extra.write_text(yaml.safe_dump({"experiments": {"sweeps": {"grid": sweep}}}))
+    configs = ["--configfile", str(REPO / "config/quick.yaml"), str(extra)]
+    done = run_snakemake(quick_run, "--cores", "2", *configs)
+    assert done.returncode == 0, done.stderr[-4000:]
+    results = xr.load_dataset(quick_run / RESULTS / "sweeps/grid.nc")
+    assert results.sizes["value"] == 2
+    assert results.sizes["grid_value"] == 2
+    np.testing.assert_allclose(results["grid_value"].values, [0.3, 0.7])
+    assert results.attrs["grid_parameter"] == "omega"
+    assert np.all(np.isfinite(results["rda"].values))
+    # The delay weight changes the objective only: LC's delays do not depend on it.
+    lc_delay = results["delay"].sel(scheme="lc")
+    np.testing.assert_allclose(lc_delay.sel(grid_value=0.3), lc_delay.sel(grid_value=0.7))
+    assert (quick_run / FIGURES / "fig_grid_rda.png").is_file()

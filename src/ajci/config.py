@@ -37,21 +37,75 @@ def schema_errors(config: dict, schema: dict) -> list[str]:
     return messages
 
 
+def swept_value_errors(config: dict, validator, parameter: str, value, where: str) -> list[str]:
+    """Validate ``config`` with one swept key replaced; each message names ``where``."""
+    trial = copy.deepcopy(config)
+    section = "profile" if parameter == "feature_bits" else "system"
+    trial[section][parameter] = value
+    return [
+        f"config key '{where}': value {value!r} is invalid for {section}.{parameter}: "
+        f"{error.message}"
+        for error in validator.iter_errors(trial)
+    ]
+
+
 def sweep_errors(config: dict, schema: dict) -> list[str]:
-    """Check every sweep value against the bounds of the system key it replaces."""
+    """Check every sweep and grid value against the bounds of the key it replaces."""
     validator = jsonschema.Draft202012Validator(schema)
     messages = []
     for name, sweep in config["experiments"]["sweeps"].items():
+        axes = [("values", sweep["parameter"], sweep["values"])]
+        if "grid" in sweep:
+            axes.append(("grid.values", sweep["grid"]["parameter"], sweep["grid"]["values"]))
+        for key, parameter, values in axes:
+            for index, value in enumerate(values):
+                where = f"experiments.sweeps.{name}.{key}[{index}]"
+                messages += swept_value_errors(config, validator, parameter, value, where)
+    return messages
+
+
+def sweep_value_label(value: float) -> str:
+    """Spell a sweep value as it appears in the solve stage's file names."""
+    return f"{float(value):g}"
+
+
+def sweep_clash_errors(config: dict) -> list[str]:
+    """Find sweep values that share a file name and sweeps that share a figure prefix.
+
+    Either clash would make two jobs write the same output file.
+    """
+    messages = []
+    figures: dict[str, str] = {}
+    for name, sweep in config["experiments"]["sweeps"].items():
+        labels: dict[str, int] = {}
         for index, value in enumerate(sweep["values"]):
-            trial = copy.deepcopy(config)
-            section = "profile" if sweep["parameter"] == "feature_bits" else "system"
-            trial[section][sweep["parameter"]] = value
-            for error in validator.iter_errors(trial):
+            label = sweep_value_label(value)
+            if label in labels:
                 messages.append(
                     f"config key 'experiments.sweeps.{name}.values[{index}]': value {value!r} "
-                    f"is invalid for {section}.{sweep['parameter']}: {error.message}"
+                    f"has the same file name '{label}' as values[{labels[label]}]; "
+                    "use values that differ in their first 6 significant digits"
                 )
+            labels.setdefault(label, index)
+        figure = sweep["figure"]
+        if figure in figures:
+            messages.append(
+                f"config key 'experiments.sweeps.{name}.figure': '{figure}' is already the "
+                f"figure prefix of sweep '{figures[figure]}'; give each sweep its own prefix"
+            )
+        figures.setdefault(figure, name)
     return messages
+
+
+def solver_errors(config: dict) -> list[str]:
+    """Check the solver keys that depend on each other."""
+    ga = config["solver"]["ga"]
+    if ga["tournament_size"] <= ga["population"]:
+        return []
+    return [
+        f"config key 'solver.ga.tournament_size': {ga['tournament_size']} is larger than "
+        f"solver.ga.population ({ga['population']}); set it between 1 and the population"
+    ]
 
 
 def dataset_errors(config: dict, repo_root: Path) -> list[str]:
@@ -74,12 +128,17 @@ def resolve_path(path: str, repo_root: Path) -> Path:
 def validate_config(config: dict, schema_path: Path, repo_root: Path) -> None:
     """Raise `ConfigError` listing every problem in ``config``.
 
-    The schema is checked first; the sweep and dataset checks run only on a
-    configuration whose types are right.
+    The schema is checked first. The checks of sweeps, cross-key constraints
+    and the dataset run only on a configuration whose types are right.
     """
     schema = load_schema(schema_path)
     messages = schema_errors(config, schema)
     if not messages:
-        messages = sweep_errors(config, schema) + dataset_errors(config, repo_root)
+        messages = (
+            sweep_errors(config, schema)
+            + sweep_clash_errors(config)
+            + solver_errors(config)
+            + dataset_errors(config, repo_root)
+        )
     if messages:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(messages))

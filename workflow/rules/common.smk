@@ -38,19 +38,35 @@ def format_value(value):
     return f"{float(value):g}"
 
 
+def sweep_points(name):
+    """Map each job's file-name token to its {"value", "grid_value"} point.
+
+    A 2-D sweep joins the two values with "_", which "%g" never writes.
+    """
+    sweep = SWEEPS[name]
+    grid = sweep["grid"]["values"] if "grid" in sweep else [None]
+    points = {}
+    for value in sweep["values"]:
+        for grid_value in grid:
+            token = format_value(value)
+            if grid_value is not None:
+                token += "_" + format_value(grid_value)
+            points[token] = {"value": value, "grid_value": grid_value}
+    return points
+
+
 def sweep_value_files(wildcards):
-    sweep = SWEEPS[wildcards.sweep]
     return [
-        f"{RESULTS}/solve/{wildcards.sweep}/{format_value(v)}.nc"
-        for v in sweep["values"]
+        f"{RESULTS}/solve/{wildcards.sweep}/{token}.nc"
+        for token in sweep_points(wildcards.sweep)
     ]
 
 
 def sweep_value(wildcards):
-    for value in SWEEPS[wildcards.sweep]["values"]:
-        if format_value(value) == wildcards.value:
-            return value
-    raise ValueError(f"{wildcards.value} is not a value of sweep {wildcards.sweep}")
+    points = sweep_points(wildcards.sweep)
+    if wildcards.value not in points:
+        raise ValueError(f"{wildcards.value} is not a value of sweep {wildcards.sweep}")
+    return points[wildcards.value]
 
 
 def dataset_archive_input(wildcards):

@@ -22,6 +22,7 @@ rule solve_sweep_value:
             "n_seeds": config["experiments"]["n_seeds"],
             "schemes": config["experiments"]["schemes"],
             "sweep": SWEEPS[wildcards.sweep]["parameter"],
+            "grid": SWEEPS[wildcards.sweep].get("grid", {}).get("parameter"),
         },
     script:
         "../scripts/solve_sweep_value.py"

@@ -9,7 +9,8 @@ dataset = solve_sweep_value(
     xr.load_dataset(snakemake.input.profile),
     xr.load_dataset(snakemake.input.fit),
     sweep=snakemake.wildcards.sweep,
-    value=snakemake.params.value,
+    value=snakemake.params.value["value"],
+    grid_value=snakemake.params.value["grid_value"],
 )
 dataset.attrs.update(provenance_attrs(snakemake.config))
 write_netcdf(dataset, snakemake.output[0])

@@ -39,12 +39,31 @@ VARIABLE_ATTRS = {
 }
 
 
+def system_at(system: dict, point: dict) -> SystemParams:
+    """Return the system parameters with the swept keys of ``point`` replaced."""
+    values = dict(system)
+    for key, value in point.items():
+        if key not in PAYLOAD_PARAMETERS:
+            values[key] = int(value) if key in INTEGER_PARAMETERS else float(value)
+    return SystemParams.from_config(values)
+
+
 def system_with(system: dict, parameter: str, value: float) -> SystemParams:
     """Return the system parameters with one key replaced by a sweep value."""
-    values = dict(system)
-    if parameter not in PAYLOAD_PARAMETERS:
-        values[parameter] = int(value) if parameter in INTEGER_PARAMETERS else float(value)
-    return SystemParams.from_config(values)
+    return system_at(system, {parameter: value})
+
+
+def sweep_point(config: dict, sweep: str, value: float, grid_value: float | None) -> dict:
+    """Return {key: value} of the swept keys at one point of a 1-D or 2-D sweep."""
+    spec = config["experiments"]["sweeps"][sweep]
+    point = {spec["parameter"]: value}
+    if "grid" in spec:
+        if grid_value is None:
+            raise ValueError(
+                f"sweep {sweep!r} is a 2-D grid: a value of {spec['grid']['parameter']} is required"
+            )
+        point[spec["grid"]["parameter"]] = grid_value
+    return point
 
 
 def payload_bits(profile: xr.Dataset, parameter: str, value: float) -> np.ndarray:
@@ -65,15 +84,22 @@ def scheme_rng(base_seed: int, placement: int, scheme: str) -> np.random.Generat
 
 
 def solve_sweep_value(
-    config: dict, profile: xr.Dataset, fit: xr.Dataset, sweep: str, value: float
+    config: dict,
+    profile: xr.Dataset,
+    fit: xr.Dataset,
+    sweep: str,
+    value: float,
+    grid_value: float | None = None,
 ) -> xr.Dataset:
     """Solve every configured scheme on every placement for one sweep value.
 
-    Placement ``s`` uses the same channel draw at every sweep value (common
-    random numbers), so differences along a sweep come from the swept key.
+    ``grid_value`` is the value of the second key of a 2-D sweep. Placement
+    ``s`` uses the same channel draw at every sweep value (common random
+    numbers), so differences along a sweep come from the swept keys.
     """
-    parameter = config["experiments"]["sweeps"][sweep]["parameter"]
-    params = system_with(config["system"], parameter, value)
+    point = sweep_point(config, sweep, value, grid_value)
+    params = system_at(config["system"], point)
+    parameter = ", ".join(f"{key}={swept:g}" for key, swept in point.items())
     settings = SolverSettings.from_config(config["solver"])
     schemes = [s for s in SCHEME_ORDER if s in config["experiments"]["schemes"]]
     n_seeds = config["experiments"]["n_seeds"]
@@ -81,11 +107,13 @@ def solve_sweep_value(
     a_max = float(fit.attrs["clean_accuracy"])
     if params.a_min >= a_max:
         raise ValueError(
-            f"config key 'system.a_min' is {params.a_min} at {parameter}={value:g}, but the "
+            f"config key 'system.a_min' is {params.a_min} at {parameter}, but the "
             f"trained model's clean accuracy is {a_max:.4f}; set system.a_min below it"
         )
 
-    bits = payload_bits(profile, parameter, value)
+    bits = profile["bits"].values.astype(np.float64)
+    if "feature_bits" in point:
+        bits = payload_bits(profile, "feature_bits", point["feature_bits"])
     records = {scheme: [] for scheme in schemes}
     for placement in range(n_seeds):
         instance = Instance.build(
@@ -111,7 +139,10 @@ def solve_sweep_value(
         )
     dataset = collect(records, schemes, params.n_devices, n_seeds)
     dataset.attrs["n_points"] = len(bits)
-    return dataset.expand_dims(value=[float(value)])
+    dataset = dataset.expand_dims(value=[float(value)])
+    if grid_value is not None:
+        dataset = dataset.expand_dims(grid_value=[float(grid_value)])
+    return dataset
 
 
 def collect(records: dict, schemes: list[str], n_devices: int, n_seeds: int) -> xr.Dataset:
@@ -177,9 +208,27 @@ def collect(records: dict, schemes: list[str], n_devices: int, n_seeds: int) -> 
 
 
 def merge_sweep(parts: list[xr.Dataset], sweep: str, parameter: str, config: dict) -> xr.Dataset:
-    """Concatenate per-value results along ``value``, sorted, with sweep metadata."""
-    merged = xr.concat(parts, dim="value", join="outer", fill_value={"reason": ""})
-    merged = merged.sortby("value")
-    merged["value"].attrs.update(long_name=f"swept system key {parameter}")
+    """Concatenate per-value results along ``value`` (and ``grid_value`` for a 2-D sweep)."""
+
+    def along_value(group: list[xr.Dataset]) -> xr.Dataset:
+        merged = xr.concat(group, dim="value", join="outer", fill_value={"reason": ""})
+        return merged.sortby("value")
+
+    spec = config["experiments"]["sweeps"][sweep]
+    if "grid" in spec:
+        rows: dict[float, list[xr.Dataset]] = {}
+        for part in parts:
+            rows.setdefault(float(part["grid_value"].values[0]), []).append(part)
+        merged = xr.concat(
+            [along_value(rows[key]) for key in sorted(rows)],
+            dim="grid_value",
+            join="outer",
+            fill_value={"reason": ""},
+        )
+        merged["grid_value"].attrs.update(long_name=f"second swept key {spec['grid']['parameter']}")
+        merged.attrs["grid_parameter"] = spec["grid"]["parameter"]
+    else:
+        merged = along_value(parts)
+    merged["value"].attrs.update(long_name=f"swept key {parameter}")
     merged.attrs.update(sweep=sweep, parameter=parameter, a_min=config["system"]["a_min"])
     return merged

@@ -61,7 +61,7 @@ def mean_and_band(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray
     return mean, np.where(count > 1, half, 0.0)
 
 
-def plot_sweep_metric(results: xr.Dataset, metric: str, title: str | None = None):
+def draw_sweep_metric(axes, results: xr.Dataset, metric: str) -> None:
     """Draw one metric against the swept value: one line per scheme, mean and 95 % band.
 
     Schemes that violate a constraint in most runs are dashed. Outside the
@@ -72,7 +72,6 @@ def plot_sweep_metric(results: xr.Dataset, metric: str, title: str | None = None
     parameter = results.attrs["parameter"]
     xlabel, scale = axis_label(parameter)
     x = results["value"].values * scale
-    figure, axes = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
     lines, kept_range = [], [np.inf, -np.inf]
     for scheme in results["scheme"].values:
         label, color, marker = SCHEME_STYLES.get(str(scheme), (str(scheme), None, "."))
@@ -112,8 +111,7 @@ def plot_sweep_metric(results: xr.Dataset, metric: str, title: str | None = None
     axes.grid(alpha=0.3)
     axes.legend(fontsize="x-small")
     n_seeds = results.sizes["seed"]
-    axes.set_title(title or f"mean over {n_seeds} placements, 95 % band", fontsize="small")
-    return figure
+    axes.set_title(f"mean over {n_seeds} placements, 95 % band", fontsize="small")
 
 
 def plot_accuracy_fit(measured: xr.Dataset, fit: xr.Dataset):
@@ -160,7 +158,7 @@ def forward_fill(values: np.ndarray) -> np.ndarray:
     return np.take_along_axis(values, index, axis=-1)
 
 
-def plot_convergence(results: xr.Dataset, scheme: str = "proposed"):
+def draw_convergence(axes, results: xr.Dataset, scheme: str = "proposed") -> None:
     """Draw the RDA after each alternating-optimisation iteration, one line per sweep value.
 
     A run that stopped early keeps its last RDA for the remaining iterations,
@@ -170,7 +168,6 @@ def plot_convergence(results: xr.Dataset, scheme: str = "proposed"):
     xlabel, scale = axis_label(parameter)
     trace = results["trace"].sel(scheme=scheme).transpose("value", "seed", "iteration")
     trace = trace.copy(data=forward_fill(trace.values))
-    figure, axes = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
     colors = plt.cm.viridis(np.linspace(0, 0.95, results.sizes["value"]))
     for value, color in zip(results["value"].values, colors, strict=True):
         mean = trace.sel(value=value).mean("seed").values
@@ -183,10 +180,9 @@ def plot_convergence(results: xr.Dataset, scheme: str = "proposed"):
     axes.legend(title=xlabel, fontsize="x-small")
     label = SCHEME_STYLES.get(scheme, (scheme,))[0]
     axes.set_title(f"{label}: mean over {results.sizes['seed']} placements", fontsize="small")
-    return figure
 
 
-def plot_partition_map(results: xr.Dataset, scheme: str = "proposed"):
+def draw_partition_map(axes, results: xr.Dataset, scheme: str = "proposed") -> None:
     """Draw the share of devices choosing each partition point at each sweep value."""
     parameter = results.attrs["parameter"]
     xlabel, scale = axis_label(parameter)
@@ -198,7 +194,6 @@ def plot_partition_map(results: xr.Dataset, scheme: str = "proposed"):
         points = chosen.sel(value=value).values.ravel()
         points = points[np.isfinite(points)].astype(int)
         shares[:, j] = np.bincount(points, minlength=n_points) / max(len(points), 1)
-    figure, axes = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
     image = axes.imshow(shares, origin="lower", aspect="auto", cmap="magma", vmin=0, vmax=1)
     axes.set_xticks(
         range(results.sizes["value"]), [f"{v * scale:g}" for v in results["value"].values]
@@ -206,19 +201,17 @@ def plot_partition_map(results: xr.Dataset, scheme: str = "proposed"):
     axes.set_yticks(range(n_points))
     axes.set_xlabel(xlabel)
     axes.set_ylabel("partition point")
-    figure.colorbar(image, ax=axes, label="share of devices")
+    axes.figure.colorbar(image, ax=axes, label="share of devices")
     label = SCHEME_STYLES.get(scheme, (scheme,))[0]
     axes.set_title(f"{label}: partition points over devices and placements", fontsize="small")
-    return figure
 
 
-def plot_optimality_gap(results: xr.Dataset):
+def draw_optimality_gap(axes, results: xr.Dataset) -> None:
     """Draw each scheme's mean RDA gap to the exact optimum (RDA units), with a 95 % band."""
     parameter = results.attrs["parameter"]
     xlabel, scale = axis_label(parameter)
     x = results["value"].values * scale
     optimum = results["rda"].sel(scheme="optimal")
-    figure, axes = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
     for scheme in results["scheme"].values:
         if scheme in ("optimal", "esc"):
             continue  # ESC is infeasible wherever the optimum is not; its gap would dwarf the rest
@@ -232,17 +225,33 @@ def plot_optimality_gap(results: xr.Dataset):
     axes.grid(alpha=0.3)
     axes.legend(fontsize="x-small")
     axes.set_title(f"mean over {results.sizes['seed']} placements, 95 % band", fontsize="small")
-    return figure
 
 
 def plot_sweep_figure(results: xr.Dataset, kind: str):
-    """Draw one of the sweep figures: a metric, "trace", "partition" or "gap"."""
+    """Draw one sweep figure: a metric ("rda", "delay", "accuracy"), "trace", "partition"
+    or "gap". A sweep over a 2-D grid gets one panel per value of its second key.
+    """
     if kind in METRIC_AXES:
-        return plot_sweep_metric(results, kind)
-    if kind == "trace":
-        return plot_convergence(results)
-    if kind == "partition":
-        return plot_partition_map(results)
-    if kind == "gap":
-        return plot_optimality_gap(results)
-    raise ValueError(f"unknown sweep figure {kind!r}")
+
+        def draw(axes, part):
+            draw_sweep_metric(axes, part, kind)
+
+    elif kind in ("trace", "partition", "gap"):
+        draw = {"trace": draw_convergence, "partition": draw_partition_map}.get(
+            kind, draw_optimality_gap
+        )
+    else:
+        raise ValueError(f"unknown sweep figure {kind!r}")
+
+    grid = results["grid_value"].values if "grid_value" in results.dims else [None]
+    figure, panels = plt.subplots(
+        1, len(grid), figsize=(5.0 * len(grid), 3.6), layout="constrained", squeeze=False
+    )
+    for axes, grid_value in zip(panels[0], grid, strict=True):
+        if grid_value is None:
+            draw(axes, results)
+            continue
+        draw(axes, results.sel(grid_value=grid_value))
+        label, scale = axis_label(results.attrs["grid_parameter"])
+        axes.set_title(f"{label} = {grid_value * scale:g}\n{axes.get_title()}", fontsize="small")
+    return figure
