@@ -1,5 +1,7 @@
 """Sweep helpers: swapped parameters and payloads."""
 
+import copy
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -34,3 +36,28 @@ def test_system_with_replaces_one_key():
     unchanged = system_with(DEFAULT["system"], "feature_bits", 8)
     assert unchanged.n_devices == DEFAULT["system"]["n_devices"]
     assert np.isclose(unchanged.p_jam_w, DEFAULT["system"]["p_jam_w"])
+
+
+def test_feature_bits_sweep_changes_payloads():
+    from ajci.experiments.sweep import solve_sweep_value
+    from test_robustness import synthetic_fit, synthetic_profile
+
+    config = copy.deepcopy(DEFAULT)
+    config["experiments"]["n_seeds"] = 1
+    config["experiments"]["schemes"] = ["esc", "optimal"]
+    config["experiments"]["sweeps"] = {
+        "bits": {"parameter": "feature_bits", "values": [8, 32], "figure": "fig_bits"}
+    }
+    config["system"]["a_min"] = 0.5
+    profile, fit = synthetic_profile(), synthetic_fit()
+    results = {bits: solve_sweep_value(config, profile, fit, "bits", bits) for bits in (8, 32)}
+
+    # ESC sends the raw input, whose 8 bits per pixel channel feature_bits does not change.
+    esc = {bits: results[bits]["delay"].sel(scheme="esc").item() for bits in results}
+    assert esc[8] == pytest.approx(esc[32])
+    # Intermediate features cost a quarter as much at 8 bits, so the optimum that
+    # sends features at 32 bits does strictly better at 8 bits.
+    partitions = results[32]["partition"].sel(scheme="optimal").values
+    assert np.any((partitions > 0) & (partitions < 11))
+    optimal = {bits: results[bits]["rda"].sel(scheme="optimal").item() for bits in results}
+    assert optimal[8] > optimal[32] + 1e-6

@@ -77,16 +77,20 @@ def sweep_clash_errors(config: dict) -> list[str]:
     messages = []
     figures: dict[str, str] = {}
     for name, sweep in config["experiments"]["sweeps"].items():
-        labels: dict[str, int] = {}
-        for index, value in enumerate(sweep["values"]):
-            label = sweep_value_label(value)
-            if label in labels:
-                messages.append(
-                    f"config key 'experiments.sweeps.{name}.values[{index}]': value {value!r} "
-                    f"has the same file name '{label}' as values[{labels[label]}]; "
-                    "use values that differ in their first 6 significant digits"
-                )
-            labels.setdefault(label, index)
+        axes = {"values": sweep["values"]}
+        if "grid" in sweep:
+            axes["grid.values"] = sweep["grid"]["values"]
+        for key, values in axes.items():
+            labels: dict[str, int] = {}
+            for index, value in enumerate(values):
+                label = sweep_value_label(value)
+                if label in labels:
+                    messages.append(
+                        f"config key 'experiments.sweeps.{name}.{key}[{index}]': value "
+                        f"{value!r} has the same file name '{label}' as {key}[{labels[label]}]; "
+                        "use values that differ in their first 6 significant digits"
+                    )
+                labels.setdefault(label, index)
         figure = sweep["figure"]
         if figure in figures:
             messages.append(

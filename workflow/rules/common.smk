@@ -6,7 +6,7 @@ REPO = Path(workflow.basedir)
 # workflow/scripts/ajci link, since snakemake puts a script's folder on sys.path.
 sys.path.insert(0, str(REPO / "src"))
 
-from ajci.config import ConfigError, resolve_path, validate_config
+from ajci.config import ConfigError, resolve_path, sweep_value_label, validate_config
 
 try:
     validate_config(config, REPO / "workflow/schemas/config.schema.yaml", REPO)
@@ -35,7 +35,7 @@ def sweep_figure_kinds():
 
 def format_value(value):
     """Spell a sweep value as it appears in file names."""
-    return f"{float(value):g}"
+    return sweep_value_label(value)
 
 
 def sweep_points(name):
@@ -50,7 +50,7 @@ def sweep_points(name):
         for grid_value in grid:
             token = format_value(value)
             if grid_value is not None:
-                token += "_" + format_value(grid_value)
+                token = f"{token}_{format_value(grid_value)}"
             points[token] = {"value": value, "grid_value": grid_value}
     return points
 

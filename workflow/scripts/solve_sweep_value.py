@@ -1,13 +1,13 @@
-import xarray as xr
-
 from ajci.experiments.sweep import solve_sweep_value
 from ajci.provenance import configure_logging, provenance_attrs, write_netcdf
+from ajci.system.inputs import load_solve_inputs
 
 configure_logging(snakemake.log[0])
+profile, fit = load_solve_inputs(snakemake.input.profile, snakemake.input.fit)
 dataset = solve_sweep_value(
     snakemake.config,
-    xr.load_dataset(snakemake.input.profile),
-    xr.load_dataset(snakemake.input.fit),
+    profile,
+    fit,
     sweep=snakemake.wildcards.sweep,
     value=snakemake.params.value["value"],
     grid_value=snakemake.params.value["grid_value"],

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import logging
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 CLASSES = (
     "airplane",
@@ -49,26 +51,31 @@ def read_jpeg_archive(archive: Path) -> dict[str, np.ndarray]:
     Raises
     ------
     ValueError
-        If a member's class is unknown, an image is not 32x32 RGB, or a split
-        does not have the expected number of images.
+        If the archive is not a readable gzip-compressed tar file, a member's
+        class is unknown, an image is not a decodable 32x32 RGB JPEG, or a
+        split does not have the expected number of images.
     """
     images = {split: [] for split in SPLIT_SIZES}
     labels = {split: [] for split in SPLIT_SIZES}
-    with tarfile.open(archive, "r:gz") as tar:
-        members = sorted((m for m in tar if m.isfile()), key=lambda m: m.name)
-        for member in members:
-            parts = Path(member.name).parts
-            if len(parts) < 3 or not parts[-1].lower().endswith(".jpg"):
-                continue
-            split, label = parts[-3], parts[-2]
-            if split not in SPLIT_SIZES or label not in CLASSES:
-                raise ValueError(f"{archive}: unexpected member {member.name!r}")
-            data = tar.extractfile(member).read()
-            image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-            if image.shape != (32, 32, 3):
-                raise ValueError(f"{archive}: {member.name} has shape {image.shape}")
-            images[split].append(image)
-            labels[split].append(CLASSES.index(label))
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = sorted((m for m in tar if m.isfile()), key=lambda m: m.name)
+            for member in members:
+                parts = Path(member.name).parts
+                if len(parts) < 3 or not parts[-1].lower().endswith(".jpg"):
+                    continue
+                split, label = parts[-3], parts[-2]
+                if split not in SPLIT_SIZES or label not in CLASSES:
+                    raise ValueError(f"{archive}: unexpected member {member.name!r}")
+                images[split].append(decode_member(archive, tar, member))
+                labels[split].append(CLASSES.index(label))
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+        # A truncated or corrupted gzip stream surfaces as one of these, without the path.
+        raise ValueError(
+            f"{archive}: not a readable gzip-compressed tar archive ({type(error).__name__}: "
+            f"{error}); the file is probably truncated or corrupted, so copy it again or set "
+            "dataset.sha256 to catch this before decoding"
+        ) from error
 
     arrays = {}
     for split, expected in SPLIT_SIZES.items():
@@ -79,6 +86,25 @@ def read_jpeg_archive(archive: Path) -> dict[str, np.ndarray]:
         arrays[f"x_{split}"] = np.stack(images[split])
         arrays[f"y_{split}"] = np.asarray(labels[split], dtype=np.int64)
     return arrays
+
+
+def decode_member(archive: Path, tar: tarfile.TarFile, member: tarfile.TarInfo) -> np.ndarray:
+    """Decode one JPEG member into a (32, 32, 3) uint8 array.
+
+    Raises
+    ------
+    ValueError
+        If the member is not a decodable image or not 32x32 RGB.
+    """
+    data = tar.extractfile(member).read()
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            image = np.asarray(opened.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as error:
+        raise ValueError(f"{archive}: {member.name} is not a decodable image ({error})") from error
+    if image.shape != (32, 32, 3):
+        raise ValueError(f"{archive}: {member.name} has shape {image.shape}, expected (32, 32, 3)")
+    return image
 
 
 def download_torchvision(root: Path) -> dict[str, np.ndarray]:

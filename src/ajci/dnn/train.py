@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import pickle
 import time
 from dataclasses import asdict, dataclass
 
@@ -91,7 +92,7 @@ def train_model(
     Returns
     -------
     model, metrics
-        ``metrics`` holds the clean test accuracy on all test images, the wall
+        ``metrics`` contains the clean test accuracy on all test images, the wall
         time of every epoch in seconds and the training throughput in images/s.
     """
     torch.manual_seed(settings.seed)
@@ -203,13 +204,31 @@ def load_checkpoint(path, device: torch.device | str = "cpu") -> tuple[SplitResN
     Raises
     ------
     ValueError
-        If the checkpoint was written for another architecture.
+        If the file is not a readable checkpoint, was written for another
+        architecture, or holds weights whose names or shapes do not fit
+        `SplitResNet18`.
     """
-    checkpoint = torch.load(path, map_location=device, weights_only=False)
+    try:
+        checkpoint = torch.load(path, map_location=device, weights_only=False)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise ValueError(
+            f"{path}: not a readable torch checkpoint ({error}); rerun the train stage"
+        ) from error
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise ValueError(
+            f"{path}: expected a dict with 'state_dict', 'metrics' and provenance keys "
+            "as written by save_checkpoint"
+        )
     architecture = checkpoint.get("metrics", {}).get("architecture")
     if architecture != ARCHITECTURE:
         raise ValueError(f"{path}: architecture is {architecture!r}, expected {ARCHITECTURE!r}")
     model = SplitResNet18()
-    model.load_state_dict(checkpoint["state_dict"])
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as error:
+        # The error lists the missing and unexpected keys and the mismatched shapes.
+        raise ValueError(
+            f"{path}: the state dict does not fit architecture {ARCHITECTURE!r}: {error}"
+        ) from error
     model = model.to(device).to(memory_format=torch.channels_last).eval()
     return model, checkpoint

@@ -106,10 +106,14 @@ def solve_sweep_value(
     fit_params = {key: fit[key].values for key in ("a", "b", "c", "d")}
     a_max = float(fit.attrs["clean_accuracy"])
     if params.a_min >= a_max:
-        raise ValueError(
+        message = (
             f"config key 'system.a_min' is {params.a_min} at {parameter}, but the "
-            f"trained model's clean accuracy is {a_max:.4f}; set system.a_min below it"
+            f"trained model's clean accuracy is {a_max:.4f}"
         )
+        if "a_min" not in point:
+            raise ValueError(message + "; set system.a_min below it")
+        # A sweep over a_min may pass the clean accuracy: those points are infeasible.
+        log.warning("%s; every device is marked infeasible for accuracy", message)
 
     bits = profile["bits"].values.astype(np.float64)
     if "feature_bits" in point:
@@ -119,7 +123,7 @@ def solve_sweep_value(
         instance = Instance.build(
             params,
             profile["flops"].values,
-            profile["bits"].values,
+            bits,
             fit_params,
             a_max,
             seed=placement,
@@ -130,9 +134,8 @@ def solve_sweep_value(
             records[scheme].append((solution, time.perf_counter() - started))
         best = {s: records[s][-1][0].rda for s in schemes}
         log.info(
-            "%s=%g placement %d/%d RDA %s",
+            "%s placement %d/%d RDA %s",
             parameter,
-            value,
             placement + 1,
             n_seeds,
             " ".join(f"{s}={v:.3f}" for s, v in best.items()),

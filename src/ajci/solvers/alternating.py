@@ -121,9 +121,10 @@ def initial_partition(instance: Instance, tables: DeviceTables) -> np.ndarray:
 
     t_es = instance.w_es / (params.f_es_hz / n)  # s, (L+1,) with an equal share
     delay = tables.t_loc + tables.t_tx + t_es  # s, (N, L+1)
-    revenue = params.omega * (params.t_max_s - delay) / params.t_max_s + (1 - params.omega) * (
-        tables.accuracy - params.a_min
-    ) / (instance.a_max - params.a_min)
+    revenue = (
+        params.omega * (params.t_max_s - delay) / params.t_max_s
+        + (1 - params.omega) * (tables.accuracy - params.a_min) / instance.accuracy_span
+    )
     violation = np.maximum(0.0, params.a_min - tables.accuracy) + np.maximum(
         0.0, tables.energy - params.e_max_j
     )

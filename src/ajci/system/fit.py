@@ -21,7 +21,10 @@ OFFSET_BOUNDS = (-500.0, 500.0)  # d, dimensionless
 
 
 def logistic(sinr_db, a, b, c, d):
-    """The logistic of eq. (8): floor ``a``, ceiling ``b``, slope ``c`` (1/dB), offset ``d``."""
+    """Evaluate the logistic accuracy model.
+
+    ``a`` is the floor, ``b`` the ceiling, ``c`` the slope (1/dB) and ``d`` the offset.
+    """
     return a + (b - a) / (1.0 + np.exp(-(c * sinr_db + d)))
 
 

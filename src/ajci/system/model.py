@@ -74,11 +74,8 @@ class Instance:
         if self.bits[-1] != 0:
             raise ValueError(f"bits[L] must be 0 (nothing is sent), got {self.bits[-1]}")
         self._check_fits()
-        if not self.a_max > self.params.a_min:
-            raise ValueError(
-                f"a_max ({self.a_max}) must exceed a_min ({self.params.a_min}), "
-                "otherwise the accuracy revenue is undefined"
-            )
+        if not 0 < self.a_max <= 1:
+            raise ValueError(f"a_max must lie in (0, 1], got {self.a_max!r}")
         if np.shape(self.channels.h) != (self.params.n_devices,):
             raise ValueError(
                 f"channels.h must have shape ({self.params.n_devices},), "
@@ -144,6 +141,17 @@ class Instance:
         """(L+1,) ES workload at each partition point, in cycles."""
         cumulative = np.concatenate(([0.0], np.cumsum(self.flops)))
         return (cumulative[-1] - cumulative) / self.params.flops_per_cycle
+
+    @property
+    def accuracy_span(self) -> float:
+        """Normaliser of the accuracy revenue: a_max - a_min, or 1 when that is not positive.
+
+        With a_min >= a_max the normaliser a_max - a_min is zero or negative. Using 1
+        keeps the RDA finite with the sign of A - A_min, and every cell whose
+        accuracy is below a_min is still marked infeasible for accuracy.
+        """
+        span = self.a_max - self.params.a_min
+        return span if span > 0 else 1.0
 
     @property
     def interference_w(self) -> float:
@@ -315,7 +323,7 @@ def evaluate_population(
     energy = tables.energy[rows, points]  # J
 
     revenue_t = (params.t_max_s - delay) / params.t_max_s
-    revenue_a = (accuracy - params.a_min) / (instance.a_max - params.a_min)
+    revenue_a = (accuracy - params.a_min) / instance.accuracy_span
     rda = np.sum(params.omega * revenue_t + (1.0 - params.omega) * revenue_a, axis=1)
     deficit = np.sum(np.maximum(0.0, params.a_min - accuracy), axis=1)
     excess = np.sum(np.maximum(0.0, energy - params.e_max_j), axis=1)  # J
@@ -342,7 +350,7 @@ def separable_revenue(instance: Instance, tables: DeviceTables) -> np.ndarray:
     params = instance.params
     delay = tables.t_loc + tables.t_tx  # s, (N, L+1)
     revenue_t = 1.0 - delay / params.t_max_s
-    revenue_a = (tables.accuracy - params.a_min) / (instance.a_max - params.a_min)
+    revenue_a = (tables.accuracy - params.a_min) / instance.accuracy_span
     return params.omega * revenue_t + (1.0 - params.omega) * revenue_a
 
 
