@@ -21,6 +21,8 @@ dataset = measure_point_accuracy(
     sinr_db=[float(v) for v in settings["sinr_db"]],
     batch_size=settings["batch_size"],
     seed=settings["seed"],
+    corruption=settings["corruption"],
+    quantization_bits=settings["quantization_bits"],
 )
 dataset.attrs.update(provenance_attrs(snakemake.config))
 write_netcdf(dataset, snakemake.output[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import numpy as np
@@ -31,6 +32,50 @@ def add_awgn(features: torch.Tensor, sinr_db: float, generator: torch.Generator)
     )
 
 
+def bit_error_rate(sinr_db: float) -> float:
+    """Return the BPSK bit-error probability Q(sqrt(2 SINR)) = erfc(sqrt(SINR)) / 2."""
+    return 0.5 * math.erfc(math.sqrt(10.0 ** (sinr_db / 10.0)))
+
+
+def quantize(features: torch.Tensor, bits: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Quantise each sample uniformly between its own minimum and maximum.
+
+    Returns the integer codes (int64, 0..2^bits - 1), and the per-sample
+    minimum and step, which are sent as error-free side information.
+    """
+    x = features.float()
+    flat = x.flatten(1)
+    low = flat.min(1).values.view(-1, *([1] * (x.dim() - 1)))
+    high = flat.max(1).values.view(-1, *([1] * (x.dim() - 1)))
+    step = torch.clamp(high - low, min=1e-12) / (2**bits - 1)
+    codes = torch.round((x - low) / step).to(torch.int64)
+    return codes, low, step
+
+
+def flip_bits(
+    codes: torch.Tensor, bits: int, error_rate: float, generator: torch.Generator
+) -> torch.Tensor:
+    """Flip each of the ``bits`` low bits of every code independently with ``error_rate``."""
+    codes = codes.clone()
+    if error_rate > 0:
+        for bit in range(bits):
+            flips = torch.rand(codes.shape, generator=generator) < error_rate
+            codes ^= flips.to(torch.int64) << bit
+    return codes
+
+
+def send_digital(
+    features: torch.Tensor, sinr_db: float, bits: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Quantise to ``bits`` bits, flip each bit with the BPSK error rate, and dequantise."""
+    codes, low, step = quantize(features, bits)
+    codes = flip_bits(codes, bits, bit_error_rate(sinr_db), generator)
+    x = low + codes.to(torch.float32) * step
+    return x.contiguous(
+        memory_format=torch.channels_last if x.dim() == 4 else torch.contiguous_format
+    )
+
+
 def wilson_interval(correct: np.ndarray, total: int, z: float = 1.959964) -> np.ndarray:
     """Return the 95 % Wilson score interval of a binomial proportion, shape (..., 2)."""
     p = correct / total
@@ -48,12 +93,16 @@ def measure_point_accuracy(
     sinr_db: list[float],
     batch_size: int,
     seed: int,
+    corruption: str = "awgn",
+    quantization_bits: int = 8,
 ) -> xr.Dataset:
     """Measure accuracy at one partition point for every SINR value.
 
-    The device-side part (groups ``1..point``) runs once per batch and its
-    output is reused for every SINR; only the edge-server part reruns. At the
-    last point nothing is transmitted, so every SINR gives the clean accuracy.
+    ``corruption`` is "awgn" (analog noise at the SINR, per-sample power) or
+    "digital" (``quantization_bits``-bit quantisation sent over BPSK with bit
+    errors). The device-side part (groups ``1..point``) runs once per batch and
+    its output is reused for every SINR; only the edge-server part reruns. At
+    the last point nothing is transmitted, so every SINR gives the clean accuracy.
     """
     n_groups = model.num_groups
     correct = np.zeros(len(sinr_db), dtype=np.int64)
@@ -71,7 +120,10 @@ def measure_point_accuracy(
                 continue
             stream = np.random.SeedSequence([seed, point, k, start]).generate_state(1)[0]
             generator = torch.Generator().manual_seed(int(stream))
-            noisy = add_awgn(head, value, generator)
+            if corruption == "digital":
+                noisy = send_digital(head, value, quantization_bits, generator)
+            else:
+                noisy = add_awgn(head, value, generator)
             with autocast(x.device):
                 logits = model.run(noisy, point)
             correct[k] += int((logits.argmax(1) == y).sum())
@@ -101,5 +153,10 @@ def measure_point_accuracy(
             "seconds": ("point", [seconds], {"units": "s"}),
         },
         coords={"point": [point], "sinr_db": np.asarray(sinr_db, dtype=np.float64)},
-        attrs={"n_images": total, "corruption": "awgn", "seed": seed},
+        attrs={
+            "n_images": total,
+            "corruption": corruption,
+            "quantization_bits": quantization_bits if corruption == "digital" else 0,
+            "seed": seed,
+        },
     )
