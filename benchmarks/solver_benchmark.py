@@ -42,7 +42,7 @@ def evaluate_each(instance, tables, partitions, penalty_accuracy, penalty_energy
 
 
 def solve_reference(instance, settings, rng):
-    """The proposed scheme with cvxpy powers and per-individual fitness."""
+    """Solve with the proposed scheme, using cvxpy powers and per-individual fitness."""
     tables = device_tables(instance, power_method="cvxpy")
     return alternate("proposed", instance, tables, settings, rng, evaluate=evaluate_each)
 

@@ -17,7 +17,12 @@ def key_path(parts) -> str:
     """Format a JSON-schema path such as ``['system', 'p_max_w']`` as ``system.p_max_w``."""
     text = ""
     for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif text:
+            text += f".{part}"
+        else:
+            text = str(part)
     return text or "<top level>"
 
 

@@ -205,7 +205,7 @@ def load_checkpoint(path, device: torch.device | str = "cpu") -> tuple[SplitResN
     ------
     ValueError
         If the file is not a readable checkpoint, was written for another
-        architecture, or holds weights whose names or shapes do not fit
+        architecture, or contains weights whose names or shapes do not fit
         `SplitResNet18`.
     """
     try:

@@ -67,7 +67,7 @@ def draw_sweep_metric(axes, results: xr.Dataset, metric: str) -> None:
     Schemes that violate a constraint in most runs are dashed. Outside the
     accuracy plot, the y-axis spans the other schemes, so that an infeasible
     scheme's large negative revenue does not flatten them. A line that then
-    falls off the axis says so in the legend.
+    falls off the axis is marked so in the legend.
     """
     parameter = results.attrs["parameter"]
     xlabel, scale = axis_label(parameter)

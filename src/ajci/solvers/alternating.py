@@ -7,7 +7,7 @@ of the ES frequency. Holding the ES share and the power at the
 previous iterate instead would pin a fully local device (zero ES share) at
 zero share forever, so the QGA could never move it to offloading. Each
 iteration therefore reruns the QGA, seeded with the incumbent, over the exact
-joint objective; the iterations stop when the RDA of the best feasible point
+joint objective. The iterations stop when the RDA of the best feasible point
 changes by less than ``ao_tolerance``.
 """
 

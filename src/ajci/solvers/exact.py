@@ -89,7 +89,7 @@ def solve_optimal(
 ) -> Solution:
     """Solve the joint problem to global optimality (the reference for optimality gaps).
 
-    When some device has no feasible point the problem has no solution; the
+    When some device has no feasible point, the problem has no solution. The
     starting point of the alternating optimisation is then returned, marked
     infeasible device by device.
     """
