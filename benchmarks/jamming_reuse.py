@@ -18,29 +18,10 @@ import torch
 import yaml
 
 from ajci.data.cifar10 import load_dataset
-from ajci.dnn.jamming import add_awgn, measure_point_accuracy, select_test_subset
-from ajci.dnn.model import images_to_tensor
-from ajci.dnn.train import autocast, load_checkpoint
+from ajci.dnn.jamming import measure_point_accuracy, measure_without_reuse, select_test_subset
+from ajci.dnn.train import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@torch.no_grad()
-def measure_without_reuse(model, images, labels, point, sinr_db, batch_size, seed):
-    """Run groups 1..L for every (batch, SINR) pair, the device side included each time."""
-    correct = np.zeros(len(sinr_db), dtype=np.int64)
-    for start in range(0, len(labels), batch_size):
-        x = images_to_tensor(images[start : start + batch_size])
-        y = torch.as_tensor(labels[start : start + batch_size])
-        for k, value in enumerate(sinr_db):
-            with autocast(x.device):
-                head = model.run(x, 0, point)
-            stream = np.random.SeedSequence([seed, point, k, start]).generate_state(1)[0]
-            noisy = add_awgn(head, value, torch.Generator().manual_seed(int(stream)))
-            with autocast(x.device):
-                logits = model.run(noisy, point)
-            correct[k] += int((logits.argmax(1) == y).sum())
-    return correct / len(labels)
 
 
 def main() -> None:
@@ -71,6 +52,7 @@ def main() -> None:
         fast = time.perf_counter() - started
         started = time.perf_counter()
         plain = measure_without_reuse(model, images, labels, point, sinr_db, batch_size, 0)
+        plain = plain / args.images
         slow = time.perf_counter() - started
         totals[0] += fast
         totals[1] += slow

@@ -1,11 +1,27 @@
-"""Layer costs, payloads and the AWGN corruption, against hand computation."""
+"""Layer costs, payloads, the AWGN corruption and training reproducibility."""
+
+import json
 
 import numpy as np
+import pytest
 import torch
+import xarray as xr
+import yaml
 
+from ajci.data.cifar10 import load_dataset
 from ajci.dnn.jamming import add_awgn, select_test_subset, wilson_interval
 from ajci.dnn.model import SplitResNet18
-from ajci.dnn.profile import count_group_flops, payload_bits
+from ajci.dnn.profile import (
+    calibrate_flops_per_cycle,
+    count_group_flops,
+    payload_bits,
+    read_cpu_clock_hz,
+)
+from ajci.dnn.train import TrainSettings, train_model
+from conftest import REPO
+
+DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
+QUICK = yaml.safe_load((REPO / "config/quick.yaml").read_text())
 
 
 def conv_flops(c_in, c_out, kernel, h_out, w_out):
@@ -60,3 +76,56 @@ def test_wilson_interval_known_value():
     low, high = wilson_interval(np.asarray(80), 100)
     assert abs(low - 0.7112) < 5e-4
     assert abs(high - 0.8666) < 5e-4
+
+
+@pytest.mark.pipeline
+def test_same_seed_retrains_same_accuracy(quick_run):
+    results = quick_run / QUICK["results_dir"]
+    stored = json.loads((results / "model/train_metrics.json").read_text())
+    settings = TrainSettings(**stored["settings"])
+    # The metrics file beside the checkpoint records the seed and the accuracy.
+    assert settings.seed == DEFAULT["train"]["seed"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(stored["threads"])
+    try:
+        data = load_dataset(results / "data/cifar10.npz")
+        _, metrics = train_model(data, settings, torch.device("cpu"))
+    finally:
+        torch.set_num_threads(threads)
+    assert metrics["n_test_images"] == 10_000
+    assert abs(metrics["clean_test_accuracy"] - stored["clean_test_accuracy"]) <= 0.002
+
+
+def test_cpu_clock_from_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Example CPU\ncpu MHz\t\t: 2200.000\n")
+    assert read_cpu_clock_hz(cpuinfo) == 2.2e9
+
+
+@pytest.mark.parametrize("text", [None, "processor\t: 0\n"])
+def test_cpu_clock_missing(tmp_path, text):
+    cpuinfo = tmp_path / "cpuinfo"
+    if text is not None:
+        cpuinfo.write_text(text)
+    with pytest.raises(ValueError, match="profile.cpu_clock_hz"):
+        read_cpu_clock_hz(cpuinfo)
+
+
+def test_calibration_reproduces_hand_value():
+    # 3 GFLOP in 0.5 s on 2 cores at 1.5 GHz: 1.5e9 cycles, so 2 FLOPs per cycle.
+    per_group, whole = calibrate_flops_per_cycle(
+        np.array([1.0e9, 2.0e9, 0.0]), np.array([0.25, 0.25, 0.0]), 1.5e9, 2
+    )
+    assert whole == pytest.approx(2.0)
+    assert per_group[:2] == pytest.approx([4.0 / 3.0, 8.0 / 3.0])
+    assert np.isnan(per_group[2])
+
+
+@pytest.mark.pipeline
+def test_quick_profile_calibration(quick_run):
+    profile = xr.load_dataset(quick_run / QUICK["results_dir"] / "profile/profile.nc")
+    cycles = profile["time_s"].values.sum() * profile.attrs["cpu_clock_hz"]
+    expected = profile["flops"].values.sum() / (cycles * profile.attrs["torch_threads"])
+    assert profile.attrs["calibrated_flops_per_cycle"] == pytest.approx(expected)
+    assert profile["flops_per_cycle"].attrs["units"] == "FLOP/cycle"
+    assert profile["time_s"].attrs["units"] == "s"

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import xarray as xr
 import yaml
 
 from ajci.data.cifar10 import load_dataset
@@ -118,3 +119,58 @@ def test_bit_flips_follow_error_rate():
     # 131,072 bits: the binomial standard deviation of the rate is under 0.001.
     assert n_flipped / (codes.numel() * 8) == pytest.approx(0.5 * math.erfc(1.0), abs=0.003)
     assert int(received.max()) <= 255
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize(("point", "corruption"), [(0, "awgn"), (3, "awgn"), (5, "digital")])
+def test_reuse_matches_whole_network(trained, point, corruption):
+    model, images, labels = trained
+    sinr_db = [-5.0, 0.0, 5.0]
+    result = measure_point_accuracy(
+        model,
+        images,
+        labels,
+        point,
+        sinr_db,
+        batch_size=100,
+        seed=0,
+        corruption=corruption,
+        quantization_bits=4,
+        reference_batches=2,
+    )
+    # Both batches are measured again with the whole network per SINR value.
+    assert int(result["reference_images"].values[0]) == N_IMAGES
+    np.testing.assert_array_equal(result["reference_correct"].values, result["correct"].values)
+    assert result["reuse_speedup"].values[0] > 0
+
+
+@pytest.mark.pipeline
+def test_reference_covers_first_batches(trained):
+    model, images, labels = trained
+    sinr_db = [-10.0, 10.0]
+    result = measure_point_accuracy(
+        model, images, labels, 2, sinr_db, batch_size=100, seed=0, reference_batches=1
+    )
+    # The first batch alone, measured with reuse, counts the same as the reference.
+    first = measure_point_accuracy(model, images[:100], labels[:100], 2, sinr_db, 100, seed=0)
+    assert int(result["reference_images"].values[0]) == 100
+    np.testing.assert_array_equal(result["reference_correct"].values, first["correct"].values)
+
+
+@pytest.mark.pipeline
+def test_last_point_has_no_reference(trained):
+    model, images, labels = trained
+    result = measure_point_accuracy(
+        model, images, labels, model.num_groups, [0.0], 100, seed=0, reference_batches=1
+    )
+    assert "reuse_speedup" not in result
+
+
+@pytest.mark.pipeline
+def test_quick_run_logs_reuse_speedup(quick_run):
+    merged = xr.load_dataset(quick_run / RESULTS / "jamming/accuracy.nc")
+    sends = merged.sel(point=merged["point"].values[:-1])
+    np.testing.assert_array_equal(sends["reference_correct"].values, sends["correct"].values)
+    assert merged.attrs["reuse_speedup"] > 0
+    log = (quick_run / RESULTS / "logs/merge_point_accuracy.log").read_text()
+    assert f"{merged.attrs['reuse_speedup']:.2f}x speed-up over points 0-10" in log

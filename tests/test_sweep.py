@@ -61,3 +61,38 @@ def test_feature_bits_sweep_changes_payloads():
     assert np.any((partitions > 0) & (partitions < 11))
     optimal = {bits: results[bits]["rda"].sel(scheme="optimal").item() for bits in results}
     assert optimal[8] > optimal[32] + 1e-6
+
+
+def calibrated_config():
+    config = copy.deepcopy(DEFAULT)
+    config["experiments"]["n_seeds"] = 1
+    config["experiments"]["schemes"] = ["ftp", "lc"]
+    config["system"]["a_min"] = 0.5
+    return config
+
+
+def test_calibrated_flops_per_cycle_from_profile():
+    from ajci.experiments.sweep import solve_sweep_value
+    from test_robustness import synthetic_fit, synthetic_profile
+
+    profile, fit = synthetic_profile(), synthetic_fit()
+    profile.attrs["calibrated_flops_per_cycle"] = 4.0
+    results = {}
+    for value in ("calibrated", 4.0, 1.0):
+        config = calibrated_config()
+        config["system"]["flops_per_cycle"] = value
+        results[value] = solve_sweep_value(config, profile, fit, "f_loc", 1.0e9)
+    # LC computes everything on the device, so its delay scales with 1 / flops_per_cycle.
+    lc = {value: results[value]["delay"].sel(scheme="lc").item() for value in results}
+    assert lc["calibrated"] == lc[4.0]
+    assert lc[1.0] == pytest.approx(4.0 * lc[4.0])
+
+
+def test_calibrated_without_profile_value():
+    from ajci.experiments.sweep import solve_sweep_value
+    from test_robustness import synthetic_fit, synthetic_profile
+
+    config = calibrated_config()
+    config["system"]["flops_per_cycle"] = "calibrated"
+    with pytest.raises(ValueError, match="forcerun profile_model"):
+        solve_sweep_value(config, synthetic_profile(), synthetic_fit(), "f_loc", 1.0e9)

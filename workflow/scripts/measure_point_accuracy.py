@@ -23,6 +23,7 @@ dataset = measure_point_accuracy(
     seed=settings["seed"],
     corruption=settings["corruption"],
     quantization_bits=settings["quantization_bits"],
+    reference_batches=settings["reference_batches"],
 )
 dataset.attrs.update(provenance_attrs(snakemake.config))
 write_netcdf(dataset, snakemake.output[0])

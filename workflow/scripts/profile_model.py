@@ -14,6 +14,7 @@ dataset = profile_model(
     input_bits=settings["input_bits"],
     timing_batch_size=settings["timing_batch_size"],
     timing_repeats=settings["timing_repeats"],
+    cpu_clock_hz=settings["cpu_clock_hz"],
 )
 dataset.attrs.update(provenance_attrs(snakemake.config))
 write_netcdf(dataset, snakemake.output[0])

@@ -84,6 +84,25 @@ def wilson_interval(correct: np.ndarray, total: int, z: float = 1.959964) -> np.
     return np.stack([centre - half, centre + half], axis=-1)
 
 
+def corrupt(
+    features: torch.Tensor,
+    sinr_db: float,
+    corruption: str,
+    quantization_bits: int,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Pass features through the jammed link of the chosen corruption model."""
+    if corruption == "digital":
+        return send_digital(features, sinr_db, quantization_bits, generator)
+    return add_awgn(features, sinr_db, generator)
+
+
+def noise_generator(seed: int, point: int, sinr_index: int, batch_start: int) -> torch.Generator:
+    """Return the noise stream of one (point, SINR, batch), the same in every code path."""
+    stream = np.random.SeedSequence([seed, point, sinr_index, batch_start]).generate_state(1)[0]
+    return torch.Generator().manual_seed(int(stream))
+
+
 @torch.no_grad()
 def measure_point_accuracy(
     model: SplitResNet18,
@@ -95,6 +114,7 @@ def measure_point_accuracy(
     seed: int,
     corruption: str = "awgn",
     quantization_bits: int = 8,
+    reference_batches: int = 0,
 ) -> xr.Dataset:
     """Measure accuracy at one partition point for every SINR value.
 
@@ -103,12 +123,18 @@ def measure_point_accuracy(
     errors). The device-side part (groups ``1..point``) runs once per batch and
     its output is reused for every SINR; only the edge-server part reruns. At
     the last point nothing is transmitted, so every SINR gives the clean accuracy.
+
+    With ``reference_batches`` > 0 and a point that sends data, the first
+    ``reference_batches`` batches are measured a second time without reuse (see
+    `measure_without_reuse`), and the throughput ratio of the two is stored.
     """
     n_groups = model.num_groups
     correct = np.zeros(len(sinr_db), dtype=np.int64)
     clean_correct = 0
+    starts = list(range(0, len(labels), batch_size))
+    n_reference = 0 if point == n_groups else min(reference_batches, len(starts))
     started = time.perf_counter()
-    for start in range(0, len(labels), batch_size):
+    for batch, start in enumerate(starts):
         x = images_to_tensor(images[start : start + batch_size])
         y = torch.as_tensor(labels[start : start + batch_size])
         with autocast(x.device):
@@ -118,15 +144,14 @@ def measure_point_accuracy(
             if point == n_groups:
                 correct[k] += int((head.argmax(1) == y).sum())
                 continue
-            stream = np.random.SeedSequence([seed, point, k, start]).generate_state(1)[0]
-            generator = torch.Generator().manual_seed(int(stream))
-            if corruption == "digital":
-                noisy = send_digital(head, value, quantization_bits, generator)
-            else:
-                noisy = add_awgn(head, value, generator)
+            noisy = corrupt(
+                head, value, corruption, quantization_bits, noise_generator(seed, point, k, start)
+            )
             with autocast(x.device):
                 logits = model.run(noisy, point)
             correct[k] += int((logits.argmax(1) == y).sum())
+        if batch + 1 == n_reference:
+            reused_correct = correct.copy()
     seconds = time.perf_counter() - started
 
     total = len(labels)
@@ -143,7 +168,7 @@ def measure_point_accuracy(
     )
     for value, acc in zip(sinr_db, accuracy, strict=True):
         log.info("point %d sinr %6.1f dB accuracy %.4f", point, value, acc)
-    return xr.Dataset(
+    dataset = xr.Dataset(
         {
             "accuracy": (("point", "sinr_db"), accuracy[None], {"units": "1"}),
             "accuracy_low": (("point", "sinr_db"), interval[None, :, 0], {"units": "1"}),
@@ -160,3 +185,106 @@ def measure_point_accuracy(
             "seed": seed,
         },
     )
+    if n_reference:
+        n_images = min(n_reference * batch_size, total)
+        started = time.perf_counter()
+        plain_correct = measure_without_reuse(
+            model,
+            images[:n_images],
+            labels[:n_images],
+            point,
+            sinr_db,
+            batch_size,
+            seed,
+            corruption,
+            quantization_bits,
+        )
+        reference_seconds = time.perf_counter() - started
+        speedup = (total / seconds) / (n_images / reference_seconds)
+        log.info(
+            "point %d: without reuse, %d images x %d SINR values in %.1f s "
+            "(%.0f image-SINR/s); speed-up of reuse %.2fx",
+            point,
+            n_images,
+            len(sinr_db),
+            reference_seconds,
+            n_images * len(sinr_db) / reference_seconds,
+            speedup,
+        )
+        if not np.array_equal(plain_correct, reused_correct):
+            log.warning(
+                "point %d: the run without reuse counts %s correct, the reused run %s; "
+                "the forward passes are not deterministic on this machine",
+                point,
+                plain_correct.tolist(),
+                reused_correct.tolist(),
+            )
+        # Stored as floats so that merged files mark points without a reference NaN.
+        dataset["reference_correct"] = (("point", "sinr_db"), plain_correct[None].astype(float))
+        dataset["reused_correct"] = (("point", "sinr_db"), reused_correct[None].astype(float))
+        dataset["reference_images"] = ("point", [float(n_images)])
+        dataset["reference_seconds"] = ("point", [reference_seconds], {"units": "s"})
+        dataset["reuse_speedup"] = ("point", [speedup], {"units": "1"})
+    return dataset
+
+
+@torch.no_grad()
+def measure_without_reuse(
+    model: SplitResNet18,
+    images: np.ndarray,
+    labels: np.ndarray,
+    point: int,
+    sinr_db: list[float],
+    batch_size: int,
+    seed: int,
+    corruption: str = "awgn",
+    quantization_bits: int = 8,
+) -> np.ndarray:
+    """Count correct predictions per SINR, running groups 1..L again for every SINR value.
+
+    This is the plain reference for `measure_point_accuracy`: the same batches
+    and noise streams, but the device side is recomputed for each SINR value.
+    """
+    correct = np.zeros(len(sinr_db), dtype=np.int64)
+    for start in range(0, len(labels), batch_size):
+        x = images_to_tensor(images[start : start + batch_size])
+        y = torch.as_tensor(labels[start : start + batch_size])
+        for k, value in enumerate(sinr_db):
+            with autocast(x.device):
+                head = model.run(x, 0, point)
+            noisy = corrupt(
+                head, value, corruption, quantization_bits, noise_generator(seed, point, k, start)
+            )
+            with autocast(x.device):
+                logits = model.run(noisy, point)
+            correct[k] += int((logits.argmax(1) == y).sum())
+    return correct
+
+
+def summarize_reuse_speedup(datasets: list[xr.Dataset]) -> dict | None:
+    """Return the stage-wide throughput with and without reuse, over points with a reference.
+
+    Each throughput is image-SINR pairs over summed seconds, so slow points
+    weigh more. Returns None when no dataset contains a reference measurement.
+    """
+    measured = [d for d in datasets if "reference_seconds" in d]
+    if not measured:
+        return None
+    n_sinr = measured[0].sizes["sinr_db"]
+    reuse_pairs = sum(int(d.attrs["n_images"]) * n_sinr for d in measured)
+    reuse_seconds = sum(float(d["seconds"].sum()) for d in measured)
+    reference_pairs = sum(int(d["reference_images"].sum()) * n_sinr for d in measured)
+    reference_seconds = sum(float(d["reference_seconds"].sum()) for d in measured)
+    reuse_rate = reuse_pairs / reuse_seconds
+    reference_rate = reference_pairs / reference_seconds
+    points = sorted(int(p) for d in measured for p in d["point"].values)
+    if points == list(range(points[0], points[-1] + 1)) and len(points) > 1:
+        point_list = f"{points[0]}-{points[-1]}"
+    else:
+        point_list = ", ".join(map(str, points))
+    return {
+        "reuse_image_sinr_per_s": reuse_rate,
+        "reference_image_sinr_per_s": reference_rate,
+        "reuse_speedup": reuse_rate / reference_rate,
+        "reuse_speedup_points": point_list,
+    }

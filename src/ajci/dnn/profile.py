@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -71,19 +72,76 @@ def time_groups(model: SplitResNet18, batch_size: int, repeats: int, seed: int =
     return np.median(times, axis=0)
 
 
+def read_cpu_clock_hz(cpuinfo: Path = Path("/proc/cpuinfo")) -> float:
+    """Return the clock of the first CPU listed in ``cpuinfo`` (Linux), in Hz.
+
+    Raises
+    ------
+    ValueError
+        If the file is missing or has no "cpu MHz" line; then set
+        ``profile.cpu_clock_hz`` in the config.
+    """
+    try:
+        text = cpuinfo.read_text()
+    except OSError as error:
+        raise ValueError(
+            f"failed to read the CPU clock from {cpuinfo} ({error}); set profile.cpu_clock_hz"
+        ) from error
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "cpu MHz":
+            return float(value) * 1e6
+    raise ValueError(f"{cpuinfo} has no 'cpu MHz' line; set profile.cpu_clock_hz")
+
+
+def calibrate_flops_per_cycle(
+    flops: np.ndarray, seconds: np.ndarray, clock_hz: float, threads: int
+) -> tuple[np.ndarray, float]:
+    """Return the FLOPs per cycle per core that reproduce the measured times.
+
+    The device model takes t = FLOPs / (flops_per_cycle * f). Here f is the
+    clock times the threads, so the value is per core. Returns the value of each
+    group and that of the whole network (total FLOPs over total time).
+    """
+    cycles = np.asarray(seconds) * clock_hz * threads
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_group = np.where(cycles > 0, np.asarray(flops) / cycles, np.nan)
+    return per_group, float(np.sum(flops) / np.sum(cycles))
+
+
 def profile_model(
     model: SplitResNet18,
     feature_bits: int,
     input_bits: int,
     timing_batch_size: int,
     timing_repeats: int,
+    cpu_clock_hz: float | None = None,
 ) -> xr.Dataset:
-    """Measure FLOPs, payload sizes and wall times into a Dataset with units."""
+    """Measure FLOPs, payload sizes and wall times into a Dataset with units.
+
+    ``cpu_clock_hz`` is the clock used to calibrate FLOPs per cycle from the
+    measured times; None reads it from /proc/cpuinfo.
+    """
     flops, shapes = count_group_flops(model)
     elements, bits = payload_bits(shapes, feature_bits, input_bits)
     seconds = time_groups(model, timing_batch_size, timing_repeats)
-    for name, f, t in zip(GROUP_NAMES, flops, seconds, strict=True):
-        log.info("group %-9s %12.0f FLOPs  %8.3f ms/image", name, f, 1e3 * t)
+    clock_source = "config"
+    if cpu_clock_hz is None:
+        cpu_clock_hz, clock_source = read_cpu_clock_hz(), "/proc/cpuinfo"
+    threads = torch.get_num_threads()
+    per_group, calibrated = calibrate_flops_per_cycle(flops, seconds, cpu_clock_hz, threads)
+    for name, f, t, c in zip(GROUP_NAMES, flops, seconds, per_group, strict=True):
+        log.info("group %-9s %12.0f FLOPs  %8.3f ms/image  %6.2f FLOPs/cycle", name, f, 1e3 * t, c)
+    log.info(
+        "whole network: %.4g FLOPs in %.3f ms/image on %d threads at %.3g GHz (%s): "
+        "%.2f FLOPs per cycle per core",
+        flops.sum(),
+        1e3 * seconds.sum(),
+        threads,
+        cpu_clock_hz / 1e9,
+        clock_source,
+        calibrated,
+    )
     n_groups = len(GROUP_NAMES)
     dataset = xr.Dataset(
         {
@@ -92,6 +150,11 @@ def profile_model(
                 "group",
                 seconds,
                 {"units": "s", "long_name": "median measured wall time per image, fp32, this CPU"},
+            ),
+            "flops_per_cycle": (
+                "group",
+                per_group,
+                {"units": "FLOP/cycle", "long_name": "calibrated FLOPs per cycle per core"},
             ),
             "elements": ("point", elements, {"units": "1", "long_name": "elements sent per image"}),
             "bits": ("point", bits, {"units": "bit", "long_name": "payload sent per image"}),
@@ -107,6 +170,9 @@ def profile_model(
         timing_batch_size=timing_batch_size,
         timing_repeats=timing_repeats,
         torch_version=torch.__version__,
-        torch_threads=torch.get_num_threads(),
+        torch_threads=threads,
+        cpu_clock_hz=cpu_clock_hz,
+        cpu_clock_source=clock_source,
+        calibrated_flops_per_cycle=calibrated,
     )
     return dataset

@@ -98,7 +98,17 @@ def solve_sweep_value(
     numbers), so differences along a sweep come from the swept keys.
     """
     point = sweep_point(config, sweep, value, grid_value)
-    params = system_at(config["system"], point)
+    system = dict(config["system"])
+    if system["flops_per_cycle"] == "calibrated":
+        if "calibrated_flops_per_cycle" not in profile.attrs:
+            raise ValueError(
+                "config key 'system.flops_per_cycle' is 'calibrated', but the profile has no "
+                "'calibrated_flops_per_cycle' attribute; rerun the profile stage "
+                "(snakemake --forcerun profile_model)"
+            )
+        system["flops_per_cycle"] = float(profile.attrs["calibrated_flops_per_cycle"])
+        log.info("flops_per_cycle calibrated from the profile: %.3f", system["flops_per_cycle"])
+    params = system_at(system, point)
     parameter = ", ".join(f"{key}={swept:g}" for key, swept in point.items())
     settings = SolverSettings.from_config(config["solver"])
     schemes = [s for s in SCHEME_ORDER if s in config["experiments"]["schemes"]]
