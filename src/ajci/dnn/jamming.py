@@ -186,45 +186,20 @@ def measure_point_accuracy(
         },
     )
     if n_reference:
-        n_images = min(n_reference * batch_size, total)
-        started = time.perf_counter()
-        plain_correct = measure_without_reuse(
+        reference = measure_reference(
             model,
-            images[:n_images],
-            labels[:n_images],
+            images[: n_reference * batch_size],
+            labels[: n_reference * batch_size],
             point,
             sinr_db,
             batch_size,
             seed,
             corruption,
             quantization_bits,
+            reused_correct,
+            reuse_rate=total / seconds,
         )
-        reference_seconds = time.perf_counter() - started
-        speedup = (total / seconds) / (n_images / reference_seconds)
-        log.info(
-            "point %d: without reuse, %d images x %d SINR values in %.1f s "
-            "(%.0f image-SINR/s); speed-up of reuse %.2fx",
-            point,
-            n_images,
-            len(sinr_db),
-            reference_seconds,
-            n_images * len(sinr_db) / reference_seconds,
-            speedup,
-        )
-        if not np.array_equal(plain_correct, reused_correct):
-            log.warning(
-                "point %d: the run without reuse counts %s correct, the reused run %s; "
-                "the forward passes are not deterministic on this machine",
-                point,
-                plain_correct.tolist(),
-                reused_correct.tolist(),
-            )
-        # Stored as floats so that merged files mark points without a reference NaN.
-        dataset["reference_correct"] = (("point", "sinr_db"), plain_correct[None].astype(float))
-        dataset["reused_correct"] = (("point", "sinr_db"), reused_correct[None].astype(float))
-        dataset["reference_images"] = ("point", [float(n_images)])
-        dataset["reference_seconds"] = ("point", [reference_seconds], {"units": "s"})
-        dataset["reuse_speedup"] = ("point", [speedup], {"units": "1"})
+        dataset.update(reference)
     return dataset
 
 
@@ -259,6 +234,60 @@ def measure_without_reuse(
                 logits = model.run(noisy, point)
             correct[k] += int((logits.argmax(1) == y).sum())
     return correct
+
+
+def measure_reference(
+    model: SplitResNet18,
+    images: np.ndarray,
+    labels: np.ndarray,
+    point: int,
+    sinr_db: list[float],
+    batch_size: int,
+    seed: int,
+    corruption: str,
+    quantization_bits: int,
+    reused_correct: np.ndarray,
+    reuse_rate: float,
+) -> dict:
+    """Time `measure_without_reuse` on the given first batches and compare with reuse.
+
+    ``reused_correct`` are the counts of the reused run on the same batches and
+    ``reuse_rate`` its images per second over the whole subset. Returns the
+    point's reference variables, ready for `xarray.Dataset.update`.
+    """
+    n_images = len(labels)
+    started = time.perf_counter()
+    plain_correct = measure_without_reuse(
+        model, images, labels, point, sinr_db, batch_size, seed, corruption, quantization_bits
+    )
+    reference_seconds = time.perf_counter() - started
+    speedup = reuse_rate / (n_images / reference_seconds)
+    log.info(
+        "point %d: without reuse, %d images x %d SINR values in %.1f s "
+        "(%.0f image-SINR/s); speed-up of reuse %.2fx",
+        point,
+        n_images,
+        len(sinr_db),
+        reference_seconds,
+        n_images * len(sinr_db) / reference_seconds,
+        speedup,
+    )
+    if not np.array_equal(plain_correct, reused_correct):
+        log.warning(
+            "point %d: the run without reuse counts %s correct, the reused run %s; "
+            "the forward passes are not deterministic on this machine",
+            point,
+            plain_correct.tolist(),
+            reused_correct.tolist(),
+        )
+    # Stored as floats so that merged files mark points without a reference NaN.
+    return {
+        "reference_correct": (("point", "sinr_db"), plain_correct[None].astype(float)),
+        "reused_correct": (("point", "sinr_db"), reused_correct[None].astype(float)),
+        "reference_images": ("point", [float(n_images)]),
+        "reference_seconds": ("point", [reference_seconds], {"units": "s"}),
+        "reuse_speedup": ("point", [speedup], {"units": "1"}),
+    }
 
 
 def summarize_reuse_speedup(datasets: list[xr.Dataset]) -> dict | None:
