@@ -43,7 +43,7 @@ COMPARED_FILES = [
     *[f"sweeps/{name}.nc" for name in QUICK["experiments"]["sweeps"]],
 ]
 # Measured wall times, which differ between any two runs.
-TIMING_VARIABLES = {"seconds", "solve_seconds"}
+TIMING_VARIABLES = {"seconds", "solve_seconds", "reference_seconds", "reuse_speedup"}
 
 
 def skip_reason() -> str | None:
