@@ -103,6 +103,15 @@ def noise_generator(seed: int, point: int, sinr_index: int, batch_start: int) ->
     return torch.Generator().manual_seed(int(stream))
 
 
+def count_edge_correct(
+    model: SplitResNet18, sent: torch.Tensor, labels: torch.Tensor, point: int
+) -> int:
+    """Run the edge side (groups ``point+1..L``) on what was received and count correct labels."""
+    with autocast(sent.device):
+        logits = model.run(sent, point)
+    return int((logits.argmax(1) == labels).sum())
+
+
 @torch.no_grad()
 def measure_point_accuracy(
     model: SplitResNet18,
@@ -144,12 +153,9 @@ def measure_point_accuracy(
             if point == n_groups:
                 correct[k] += int((head.argmax(1) == y).sum())
                 continue
-            noisy = corrupt(
-                head, value, corruption, quantization_bits, noise_generator(seed, point, k, start)
-            )
-            with autocast(x.device):
-                logits = model.run(noisy, point)
-            correct[k] += int((logits.argmax(1) == y).sum())
+            generator = noise_generator(seed, point, k, start)
+            noisy = corrupt(head, value, corruption, quantization_bits, generator)
+            correct[k] += count_edge_correct(model, noisy, y, point)
         if batch + 1 == n_reference:
             reused_correct = correct.copy()
     seconds = time.perf_counter() - started
@@ -227,12 +233,9 @@ def measure_without_reuse(
         for k, value in enumerate(sinr_db):
             with autocast(x.device):
                 head = model.run(x, 0, point)
-            noisy = corrupt(
-                head, value, corruption, quantization_bits, noise_generator(seed, point, k, start)
-            )
-            with autocast(x.device):
-                logits = model.run(noisy, point)
-            correct[k] += int((logits.argmax(1) == y).sum())
+            generator = noise_generator(seed, point, k, start)
+            noisy = corrupt(head, value, corruption, quantization_bits, generator)
+            correct[k] += count_edge_correct(model, noisy, y, point)
     return correct
 
 
