@@ -3,6 +3,7 @@
 import copy
 
 import pytest
+import torch
 import yaml
 
 from ajci.config import ConfigError, validate_config
@@ -102,3 +103,46 @@ def test_feature_bits_sweep_checked_against_profile():
         validate_config(config, SCHEMA, REPO)
     config["experiments"]["sweeps"]["bits"]["values"] = [8, 16]
     validate_config(config, SCHEMA, REPO)
+
+
+def one_cycle_peak_lr(total_steps: int, max_lr: float = 0.2) -> float:
+    """Step torch's one-cycle schedule as training does and return its largest rate."""
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([parameter], lr=max_lr, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=max_lr, total_steps=total_steps, pct_start=0.25
+    )
+    peak = scheduler.get_last_lr()[0]
+    for _ in range(total_steps - 1):
+        optimizer.step()
+        scheduler.step()
+        peak = max(peak, scheduler.get_last_lr()[0])
+    return peak
+
+
+def test_one_cycle_warms_up_from_eight_steps():
+    assert one_cycle_peak_lr(8) == pytest.approx(0.2, rel=1e-12)
+    assert one_cycle_peak_lr(7) < 0.199
+
+
+@pytest.mark.parametrize(
+    ("epochs", "n_train_images", "batch_size", "steps"),
+    [
+        (1, 1024, 128, 8),
+        (1, 897, 128, 8),
+        (8, 100, 128, 8),
+        (2, 512, 128, 8),
+        (1, 896, 128, 7),
+        (1, 512, 128, 4),
+    ],
+)
+def test_train_step_count_checked(epochs, n_train_images, batch_size, steps):
+    config = copy.deepcopy(DEFAULT)
+    config["train"].update(epochs=epochs, n_train_images=n_train_images, batch_size=batch_size)
+    if steps >= 8:
+        validate_config(config, SCHEMA, REPO)
+        return
+    with pytest.raises(ConfigError) as raised:
+        validate_config(config, SCHEMA, REPO)
+    assert "'train.epochs'" in str(raised.value)
+    assert f"give {steps} steps" in str(raised.value)

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 import jsonschema
 import yaml
+
+# Training images of CIFAR-10, used when train.n_train_images is null.
+TRAIN_IMAGES = 50_000
+# The one-cycle schedule warms up over pct_start x steps - 1 steps, with
+# pct_start = 0.25 in ajci.dnn.train. Below 8 steps that is under one step: the
+# learning rate never reaches max_lr, and at 4 steps torch 2.14's OneCycleLR
+# divides by zero.
+MIN_TRAIN_STEPS = 8
 
 
 class ConfigError(ValueError):
@@ -117,6 +126,22 @@ def solver_errors(config: dict) -> list[str]:
     ]
 
 
+def train_errors(config: dict) -> list[str]:
+    """Check that the one-cycle schedule has enough SGD steps to warm up."""
+    train = config["train"]
+    n_images = train["n_train_images"] or TRAIN_IMAGES
+    steps_per_epoch = math.ceil(n_images / train["batch_size"])
+    steps = train["epochs"] * steps_per_epoch
+    if steps >= MIN_TRAIN_STEPS:
+        return []
+    return [
+        f"config key 'train.epochs': {train['epochs']} epochs of {steps_per_epoch} SGD steps "
+        f"({n_images} images in batches of {train['batch_size']}) give {steps} steps, but the "
+        f"one-cycle schedule needs at least {MIN_TRAIN_STEPS} to warm up to train.max_lr. "
+        "Raise train.epochs or train.n_train_images, or lower train.batch_size"
+    ]
+
+
 def dataset_errors(config: dict, repo_root: Path) -> list[str]:
     archive = resolve_path(config["dataset"]["archive"], repo_root)
     if archive.is_file() or config["dataset"]["download"]:
@@ -147,6 +172,7 @@ def validate_config(config: dict, schema_path: Path, repo_root: Path) -> None:
             sweep_errors(config, schema)
             + sweep_clash_errors(config)
             + solver_errors(config)
+            + train_errors(config)
             + dataset_errors(config, repo_root)
         )
     if messages:

@@ -118,7 +118,7 @@ def train_model(
         max_lr=settings.max_lr,
         epochs=settings.epochs,
         steps_per_epoch=steps_per_epoch,
-        pct_start=0.25,
+        pct_start=0.25,  # ajci.config.MIN_TRAIN_STEPS depends on this fraction
     )
     log.info(
         "training on %s: %d images, %d epochs, %d steps per epoch",
