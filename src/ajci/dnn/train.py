@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import pickle
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -85,9 +87,18 @@ def evaluate(
 
 
 def train_model(
-    data: dict[str, np.ndarray], settings: TrainSettings, device: torch.device
+    data: dict[str, np.ndarray],
+    settings: TrainSettings,
+    device: torch.device,
+    state_path: Path | None = None,
 ) -> tuple[SplitResNet18, dict]:
     """Train the split ResNet-18 and return it with its measured metrics.
+
+    With ``state_path`` set, the model, optimiser, schedule and random state are
+    saved there after every epoch, and a run that finds a state saved for the
+    same settings and data continues after its last finished epoch. A resumed
+    run on CPU with the same thread count gives the same weights as one that
+    was never stopped.
 
     Returns
     -------
@@ -128,47 +139,51 @@ def train_model(
         steps_per_epoch,
     )
 
+    # The key ties a saved state to these settings and these training images.
+    key = {
+        "architecture": ARCHITECTURE,
+        "settings": asdict(settings),
+        "data_sha256": data_fingerprint(x_all, y_all),
+    }
     epoch_seconds = []
-    for epoch in range(1, settings.epochs + 1):
-        model.train()
-        order = torch.randperm(n_images, generator=generator).numpy()
-        started = time.perf_counter()
-        window_start, window_images, window_loss, window_correct = started, 0, 0.0, 0
-        for step in range(steps_per_epoch):
-            index = order[step * settings.batch_size : (step + 1) * settings.batch_size]
-            x = augment(images_to_tensor(x_all[index]), generator).to(device)
-            y = torch.as_tensor(y_all[index], device=device)
-            with autocast(device):
-                logits = model(x)
-                loss = F.cross_entropy(logits, y, label_smoothing=settings.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
+    state = load_train_state(state_path, key) if state_path is not None else None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        generator.set_state(state["generator"])
+        epoch_seconds = list(state["epoch_seconds"])
+        log.info(
+            "resuming after epoch %d of %d from %s",
+            len(epoch_seconds),
+            settings.epochs,
+            state_path,
+        )
+    resumed_from_epoch = len(epoch_seconds)
 
-            window_images += len(index)
-            window_loss += float(loss.detach()) * len(index)
-            window_correct += int((logits.argmax(1) == y).sum())
-            if (step + 1) % settings.log_every_steps == 0 or step + 1 == steps_per_epoch:
-                elapsed = time.perf_counter() - window_start
-                log.info(
-                    "epoch %d step %d/%d loss %.4f train_acc %.4f lr %.4f images/s %.1f",
-                    epoch,
-                    step + 1,
-                    steps_per_epoch,
-                    window_loss / window_images,
-                    window_correct / window_images,
-                    scheduler.get_last_lr()[0],
-                    window_images / elapsed,
-                )
-                window_start, window_images, window_loss, window_correct = (
-                    time.perf_counter(),
-                    0,
-                    0.0,
-                    0,
-                )
-        epoch_seconds.append(time.perf_counter() - started)
-        log.info("epoch %d done in %.1f s", epoch, epoch_seconds[-1])
+    for epoch in range(resumed_from_epoch + 1, settings.epochs + 1):
+        epoch_seconds.append(
+            run_epoch(model, optimizer, scheduler, x_all, y_all, settings, generator, device, epoch)
+        )
+        timed = epoch_seconds[resumed_from_epoch:]
+        minutes_left = (settings.epochs - epoch) * sum(timed) / len(timed) / 60.0
+        log.info(
+            "epoch %d/%d done in %.1f s, about %.0f min left",
+            epoch,
+            settings.epochs,
+            epoch_seconds[-1],
+            minutes_left,
+        )
+        if state_path is not None:
+            train_state = {
+                "key": key,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "generator": generator.get_state(),
+                "epoch_seconds": epoch_seconds,
+            }
+            save_train_state(train_state, state_path)
 
     started = time.perf_counter()
     accuracy = evaluate(model, data["x_test"], data["y_test"], device)
@@ -184,11 +199,112 @@ def train_model(
         "n_test_images": int(len(data["y_test"])),
         "n_train_images": n_images,
         "epoch_seconds": epoch_seconds,
+        "resumed_from_epoch": resumed_from_epoch,
         "train_images_per_second": n_images * settings.epochs / sum(epoch_seconds),
         "device": str(device),
         "settings": asdict(settings),
     }
     return model, metrics
+
+
+def run_epoch(
+    model: SplitResNet18,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    x_all: np.ndarray,
+    y_all: np.ndarray,
+    settings: TrainSettings,
+    generator: torch.Generator,
+    device: torch.device,
+    epoch: int,
+) -> float:
+    """Run one epoch of SGD steps in a fresh random order and return its wall time in s."""
+    model.train()
+    n_images = len(y_all)
+    steps_per_epoch = math.ceil(n_images / settings.batch_size)
+    order = torch.randperm(n_images, generator=generator).numpy()
+    started = time.perf_counter()
+    window_start, window_images, window_loss, window_correct = started, 0, 0.0, 0
+    for step in range(steps_per_epoch):
+        index = order[step * settings.batch_size : (step + 1) * settings.batch_size]
+        x = augment(images_to_tensor(x_all[index]), generator).to(device)
+        y = torch.as_tensor(y_all[index], device=device)
+        with autocast(device):
+            logits = model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=settings.label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+
+        window_images += len(index)
+        window_loss += float(loss.detach()) * len(index)
+        window_correct += int((logits.argmax(1) == y).sum())
+        if (step + 1) % settings.log_every_steps == 0 or step + 1 == steps_per_epoch:
+            elapsed = time.perf_counter() - window_start
+            log.info(
+                "epoch %d step %d/%d loss %.4f train_acc %.4f lr %.4f images/s %.1f",
+                epoch,
+                step + 1,
+                steps_per_epoch,
+                window_loss / window_images,
+                window_correct / window_images,
+                scheduler.get_last_lr()[0],
+                window_images / elapsed,
+            )
+            window_start, window_images, window_loss, window_correct = (
+                time.perf_counter(),
+                0,
+                0.0,
+                0,
+            )
+    return time.perf_counter() - started
+
+
+def data_fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
+    """Return the SHA-256 of the training images and labels, in training order."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(images).data)
+    digest.update(np.ascontiguousarray(labels).data)
+    return digest.hexdigest()
+
+
+def save_train_state(state: dict, path: Path) -> None:
+    """Save the state of an unfinished run under a temporary name, then rename it.
+
+    The rename means a run stopped while saving leaves the previous state intact.
+    """
+    partial = path.with_name(path.name + ".partial")
+    torch.save(state, partial)
+    partial.replace(path)
+
+
+def load_train_state(path: Path, key: dict) -> dict | None:
+    """Return the state saved at ``path`` if its key matches ``key``, else None.
+
+    None means training starts from the first epoch. That happens when the file
+    is missing, and with a warning in the log when it is unreadable or was saved
+    for other settings or training images.
+    """
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as error:
+        log.warning(
+            "%s: train state is unreadable (%s), so training starts from the first epoch",
+            path,
+            error,
+        )
+        return None
+    if not isinstance(state, dict) or state.get("key") != key:
+        log.warning(
+            "%s: train state was saved for other train settings or training images, "
+            "so training starts from the first epoch",
+            path,
+        )
+        return None
+    return state
 
 
 def save_checkpoint(model: SplitResNet18, metrics: dict, path, provenance: dict) -> None:
