@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ajci.system.accuracy import logistic_accuracy, min_sinr_db
+from ajci.system.accuracy import logistic_accuracy
 from ajci.system.channel import Channels, draw_channels
 from ajci.system.params import SystemParams
 
@@ -185,7 +185,7 @@ class DeviceTables:
 
 
 def _optimised_power(
-    instance: Instance, e_rem: np.ndarray, p_min: np.ndarray, power_method: str
+    instance: Instance, e_rem: np.ndarray, power_method: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the (N, L) power and energy feasibility of the transmitting partition points."""
     # NOTE: imported here because ajci.solvers imports this module.
@@ -228,12 +228,10 @@ def device_tables(
     a = instance.gain_to_interference[:, None]  # 1/W, (N, 1)
     bits = instance.bits[:-1]  # (L,)
 
-    gamma_min_db = min_sinr_db(params.a_min, instance.a, instance.b, instance.c, instance.d)
-    p_min = 10.0 ** (gamma_min_db[:-1] / 10.0) / a  # W, (N, L); 0 or inf at the extremes
+    # The accuracy constraint (the power floor of A_min) is checked on the
+    # accuracy at the chosen power below, so the power solver needs no floor.
     if fixed_power is None:
-        p_tx, energy_ok = _optimised_power(
-            instance, params.e_max_j - e_loc[:, :-1], p_min, power_method
-        )
+        p_tx, energy_ok = _optimised_power(instance, params.e_max_j - e_loc[:, :-1], power_method)
     else:
         p_tx = np.full((n, n_points - 1), float(fixed_power))
         energy_ok = np.ones_like(p_tx, dtype=bool)
