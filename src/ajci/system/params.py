@@ -157,11 +157,11 @@ class SolverSettings:
     # every generation, which undoes the 0.01 pi rotation faster than it converges.
     # On a 10-device, 5-point instance, 0.005 reached the brute-force optimum
     # where 0.05 stayed at the all-local start.
-    qga_p_mutation: float = 0.05
+    qga_p_mutation: float = 0.005
     ga_population: int = 40
     ga_generations: int = 200
     ga_p_crossover: float = 0.8
-    ga_p_mutation: float = 0.05
+    ga_p_mutation: float = 0.025  # 1/40 per bit for 10 devices of 4 bits
     ga_tournament_size: int = 2
     penalty_accuracy: float = 10.0
     penalty_energy: float = 10.0
