@@ -135,6 +135,20 @@ def test_proposed_reaches_brute_force_optimum(seed):
     assert solution.rda == pytest.approx(optimum, rel=1e-9)
 
 
+@pytest.mark.parametrize("seed", [2, 3, 4, 7])
+def test_alternating_ga_reaches_optimum(seed):
+    instance = build(seed, e_max_j=0.1)
+    optimum = brute_force_optimum(instance)
+    settings = SolverSettings(ga_alternate=True)
+    solution = solve("ga", instance, settings, np.random.default_rng(seed))
+    assert solution.feasible.all()
+    assert solution.rda == pytest.approx(optimum, rel=1e-9)
+    # The first GA run improves on the start here, so the loop runs it again.
+    assert 2 <= solution.iterations <= settings.ao_max_iterations
+    assert len(solution.trace) == solution.iterations
+    assert np.all(np.diff(solution.trace) >= 0)
+
+
 @pytest.mark.parametrize("seed", [3, 7])
 def test_no_scheme_beats_optimum(seed):
     instance = build(seed, e_max_j=0.1)

@@ -14,7 +14,9 @@ changes by less than ``ao_tolerance``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -28,6 +30,9 @@ from ajci.system.model import DeviceTables, Instance, device_tables, evaluate_po
 from ajci.system.params import SolverSettings
 
 logger = logging.getLogger(__name__)
+
+# A partition search (QGA or GA): (instance, tables, rng, settings, incumbent=...) -> result.
+PartitionSearch = Callable[..., SearchResult]
 
 
 @dataclass
@@ -145,13 +150,17 @@ def alternate(
     settings: SolverSettings,
     rng: np.random.Generator,
     evaluate: PopulationEvaluator | None = None,
+    search: PartitionSearch | None = None,
 ) -> Solution:
     """Run the alternating optimisation with the powers in ``tables`` and return its best point.
 
-    Used by the proposed scheme (optimised power) and FTP (fixed power).
+    Used by the proposed scheme (optimised power), FTP (fixed power) and, with
+    ``search`` set to the binary GA, the GA baseline when ``ga_alternate`` is on.
     ``evaluate`` scores populations (default: a fast scorer); benchmarks swap in
-    a slower reference.
+    a slower reference. ``search`` defaults to the QGA.
     """
+    if search is None:
+        search = partial(quantum_genetic_search, evaluate=evaluate)
     start = initial_partition(instance, tables)
     scores = make_scorer(instance, tables, settings, evaluate)(start[None, :])
     best = SearchResult(
@@ -160,9 +169,7 @@ def alternate(
     previous = best.rda
     trace: list[float] = []
     for iteration in range(1, settings.ao_max_iterations + 1):
-        candidate = quantum_genetic_search(
-            instance, tables, rng, settings, incumbent=best.partition, evaluate=evaluate
-        )
+        candidate = search(instance, tables, rng, settings, incumbent=best.partition)
         if _key(candidate) > _key(best):
             best = candidate
         trace.append(best.rda)

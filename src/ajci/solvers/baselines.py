@@ -35,7 +35,16 @@ def solve_ftp(instance: Instance, settings: SolverSettings, rng: np.random.Gener
 
 
 def solve_ga(instance: Instance, settings: SolverSettings, rng: np.random.Generator) -> Solution:
-    """Choose the partition with one run of the binary GA; power and allocation as proposed."""
+    """Choose the partition with the binary GA, with power and allocation as proposed.
+
+    With ``settings.ga_alternate`` off, the GA runs once from a random
+    population. The proposed scheme instead starts from `initial_partition`
+    (all local when feasible) and reruns its search seeded with the incumbent,
+    so part of its lead over this baseline comes from that start. With
+    ``ga_alternate`` on, the GA runs in the same loop from the same start.
+    """
     tables = device_tables(instance, power_method=settings.power_method)
+    if settings.ga_alternate:
+        return alternate("ga", instance, tables, settings, rng, search=genetic_search)
     result = genetic_search(instance, tables, rng, settings)
     return make_solution("ga", instance, tables, result.partition)

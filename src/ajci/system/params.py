@@ -163,6 +163,9 @@ class SolverSettings:
     ga_p_crossover: float = 0.8
     ga_p_mutation: float = 0.025  # 1/40 per bit for 10 devices of 4 bits
     ga_tournament_size: int = 2
+    # False: one GA run from a random population. True: the GA replaces the QGA
+    # in the proposed scheme's alternating loop, with the same start.
+    ga_alternate: bool = False
     penalty_accuracy: float = 10.0
     penalty_energy: float = 10.0
     ao_max_iterations: int = 10
@@ -203,7 +206,7 @@ class SolverSettings:
 
         The mapping may contain ``qga`` (population, generations, rotation_angle_pi,
         p_crossover, p_mutation), ``ga`` (population, generations, p_crossover,
-        p_mutation, tournament_size) and the flat keys penalty_accuracy,
+        p_mutation, tournament_size, alternate) and the flat keys penalty_accuracy,
         penalty_energy, ao_max_iterations, ao_tolerance, ftp_power_fraction and
         power_method.
 
@@ -233,7 +236,14 @@ class SolverSettings:
                 values[f"qga_{key}"] = value
 
         ga = mapping.get("ga", {})
-        ga_keys = {"population", "generations", "p_crossover", "p_mutation", "tournament_size"}
+        ga_keys = {
+            "population",
+            "generations",
+            "p_crossover",
+            "p_mutation",
+            "tournament_size",
+            "alternate",
+        }
         _check_keys(ga, ga_keys, set(), "solver settings 'ga'")
         for key, value in ga.items():
             values[f"ga_{key}"] = value
