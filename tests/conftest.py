@@ -8,16 +8,14 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    """Return the command that runs the repository's Snakefile in ``workdir``."""
+    return [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
+
+
 def run_snakemake(workdir: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
     """Run the repository's Snakefile in ``workdir`` and return the finished process."""
-    command = [
-        *SNAKEMAKE,
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        *args,
-    ]
+    command = snakemake_command(workdir, *args)
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
 
 

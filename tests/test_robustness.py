@@ -26,7 +26,7 @@ from ajci.solvers import SCHEMES, solve
 from ajci.system.inputs import load_solve_inputs
 from ajci.system.model import Instance
 from ajci.system.params import SolverSettings, SystemParams
-from conftest import REPO, SNAKEMAKE
+from conftest import REPO, snakemake_command
 
 QUICK_CONFIG = REPO / "config/quick.yaml"
 
@@ -652,17 +652,7 @@ def mtimes(paths: list[Path]) -> dict[Path, int]:
 @pytest.mark.pipeline
 def test_interrupted_run_resumes(tmp_path):
     results = tmp_path / "results/quick"
-    command = [
-        *SNAKEMAKE,
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "--cores",
-        "2",
-        "--configfile",
-        str(QUICK_CONFIG),
-    ]
+    command = snakemake_command(tmp_path, "--cores", "2", "--configfile", str(QUICK_CONFIG))
 
     # SIGINT (Ctrl-C) during the first solve jobs, then SIGTERM during the rerun's.
     code = stop_once_solving(command, results, tmp_path / "first_run.log", signal.SIGINT)

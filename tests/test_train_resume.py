@@ -15,7 +15,7 @@ import yaml
 import ajci.dnn.train as train
 from ajci.data.cifar10 import load_dataset
 from ajci.dnn.train import TrainSettings, train_model
-from conftest import REPO, SNAKEMAKE
+from conftest import REPO, snakemake_command
 
 QUICK = yaml.safe_load((REPO / "config/quick.yaml").read_text())
 
@@ -124,12 +124,8 @@ def test_cancelled_job_resumes(quick_run, tmp_path):
     override = tmp_path / "three_epochs.yaml"
     override.write_text(yaml.safe_dump(THREE_EPOCHS))
     model_dir = results / "model"
-    command = [
-        *SNAKEMAKE,
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(tmp_path),
+    command = snakemake_command(
+        tmp_path,
         "--cores",
         "2",
         "--configfile",
@@ -137,7 +133,7 @@ def test_cancelled_job_resumes(quick_run, tmp_path):
         str(override),
         "--",
         f"{QUICK['results_dir']}/model/resnet18.pt",  # relative to --directory
-    ]
+    )
 
     # SIGTERM, as SLURM sends at a time limit, once the first epoch is saved.
     with open(tmp_path / "first_run.log", "w") as log:
