@@ -56,3 +56,19 @@ def test_last_point_is_clean_constant():
     assert float(fit["a"].sel(point=1)) == 0.83
     assert float(fit["b"].sel(point=1)) == 0.83
     assert float(fit["b"].sel(point=0)) <= 0.83
+
+
+def test_flat_noisy_curve_keeps_floor_below_ceiling():
+    # A deep point that noise never hurts: 89 % correct at every SINR, plus
+    # binomial noise. Bounding a and b separately lets such fits end with
+    # a > b, a falling curve that the solve stage rejects.
+    n_images = 2000
+    inverted = []
+    for seed in range(50):
+        y = np.random.default_rng(seed).binomial(n_images, 0.89, SINR_DB.size) / n_images
+        sigma = np.sqrt(np.maximum(y * (1 - y), 1 / n_images) / n_images)
+        fitted = fit_accuracy_curve(SINR_DB, y, sigma, ceiling=0.893)
+        assert fitted["b"] <= 0.893
+        if fitted["a"] > fitted["b"]:
+            inverted.append(seed)
+    assert inverted == []

@@ -28,6 +28,11 @@ def logistic(sinr_db, a, b, c, d):
     return a + (b - a) / (1.0 + np.exp(-(c * sinr_db + d)))
 
 
+def logistic_by_ratio(sinr_db, b, ratio, c, d):
+    """Evaluate the logistic with the floor given as a fraction ``ratio`` of the ceiling."""
+    return logistic(sinr_db, ratio * b, b, c, d)
+
+
 def initial_guess(sinr_db: np.ndarray, accuracy: np.ndarray) -> tuple[float, ...]:
     """Start from the measured floor and ceiling with the midpoint where the data cross it."""
     low, high = float(accuracy.min()), float(accuracy.max())
@@ -65,14 +70,19 @@ def fit_accuracy_curve(
     """
     x = np.asarray(sinr_db, dtype=np.float64)
     y = np.asarray(accuracy, dtype=np.float64)
+    # The fit runs over (b, a/b, c, d) so that box bounds keep the floor at or
+    # below the ceiling. Bounding a and b separately let a flat, noisy curve
+    # end with a > b, a falling curve that the solve stage rejects.
     lower = (0.0, 0.0, SLOPE_BOUNDS[0], OFFSET_BOUNDS[0])
-    upper = (1.0, ceiling, SLOPE_BOUNDS[1], OFFSET_BOUNDS[1])
+    upper = (ceiling, 1.0, SLOPE_BOUNDS[1], OFFSET_BOUNDS[1])
+    floor, top, slope, offset = initial_guess(x, y)
+    start = (top, floor / top if top > 0 else 0.0, slope, offset)
     # curve_fit needs a start strictly inside the bounds.
-    guess = np.clip(initial_guess(x, y), lower, np.nextafter(upper, -np.inf))
+    guess = np.clip(start, lower, np.nextafter(upper, -np.inf))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OptimizeWarning)
-        (a, b, c, d), _ = curve_fit(
-            logistic,
+        (b, ratio, c, d), _ = curve_fit(
+            logistic_by_ratio,
             x,
             y,
             p0=guess,
@@ -81,6 +91,7 @@ def fit_accuracy_curve(
             bounds=(lower, upper),
             maxfev=20_000,
         )
+    a = ratio * b
     residual = y - logistic(x, a, b, c, d)
     total = float(np.sum((y - y.mean()) ** 2))
     # Constant data fitted exactly count as a perfect fit rather than 0/0.
