@@ -146,3 +146,44 @@ def test_train_step_count_checked(epochs, n_train_images, batch_size, steps):
         validate_config(config, SCHEMA, REPO)
     assert "'train.epochs'" in str(raised.value)
     assert f"give {steps} steps" in str(raised.value)
+
+
+def digital_config(quantization_bits: int, feature_bits: int, input_bits: int) -> dict:
+    config = copy.deepcopy(DEFAULT)
+    config["jamming"].update(corruption="digital", quantization_bits=quantization_bits)
+    config["profile"].update(feature_bits=feature_bits, input_bits=input_bits)
+    return config
+
+
+def test_digital_payload_matching_quantisation_is_valid():
+    validate_config(digital_config(4, 4, 4), SCHEMA, REPO)
+
+
+@pytest.mark.parametrize(
+    ("feature_bits", "input_bits", "bad_keys"),
+    [
+        (32, 4, ["profile.feature_bits"]),
+        (4, 8, ["profile.input_bits"]),
+        (32, 8, ["profile.feature_bits", "profile.input_bits"]),
+    ],
+)
+def test_digital_payload_mismatch_names_key(feature_bits, input_bits, bad_keys):
+    with pytest.raises(ConfigError) as raised:
+        validate_config(digital_config(4, feature_bits, input_bits), SCHEMA, REPO)
+    message = str(raised.value)
+    for key in bad_keys:
+        assert f"'{key}'" in message
+    assert "quantization_bits = 4" in message
+
+
+def test_digital_rejects_feature_bits_sweep():
+    config = digital_config(8, 8, 8)
+    config["experiments"]["sweeps"]["bits"] = {
+        "parameter": "feature_bits",
+        "values": [8, 16],
+        "figure": "fig_bits",
+    }
+    with pytest.raises(ConfigError, match=r"'experiments\.sweeps\.bits\.parameter'"):
+        validate_config(config, SCHEMA, REPO)
+    config["jamming"]["corruption"] = "awgn"
+    validate_config(config, SCHEMA, REPO)

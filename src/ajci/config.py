@@ -142,6 +142,36 @@ def train_errors(config: dict) -> list[str]:
     ]
 
 
+def payload_errors(config: dict) -> list[str]:
+    """Check that with digital corruption the payload is what the measurement sends.
+
+    The digital model quantises every transmitted tensor, the raw input too, to
+    jamming.quantization_bits per element, so both payload keys must match it.
+    """
+    if config["jamming"]["corruption"] != "digital":
+        return []
+    bits = config["jamming"]["quantization_bits"]
+    messages = [
+        f"config key 'profile.{key}': {config['profile'][key]} bits per element, but "
+        f"jamming.corruption 'digital' sends jamming.quantization_bits = {bits}. "
+        f"Set profile.{key}: {bits} so that the payload matches the measurement"
+        for key in ("feature_bits", "input_bits")
+        if config["profile"][key] != bits
+    ]
+    for name, sweep in config["experiments"]["sweeps"].items():
+        axes = [("parameter", sweep["parameter"])]
+        if "grid" in sweep:
+            axes.append(("grid.parameter", sweep["grid"]["parameter"]))
+        messages += [
+            f"config key 'experiments.sweeps.{name}.{key}': a feature_bits sweep changes the "
+            "payload but not the measured accuracy, which jamming.corruption 'digital' "
+            "ties to jamming.quantization_bits. Sweep feature_bits with corruption 'awgn'"
+            for key, parameter in axes
+            if parameter == "feature_bits"
+        ]
+    return messages
+
+
 def dataset_errors(config: dict, repo_root: Path) -> list[str]:
     archive = resolve_path(config["dataset"]["archive"], repo_root)
     if archive.is_file() or config["dataset"]["download"]:
@@ -173,6 +203,7 @@ def validate_config(config: dict, schema_path: Path, repo_root: Path) -> None:
             + sweep_clash_errors(config)
             + solver_errors(config)
             + train_errors(config)
+            + payload_errors(config)
             + dataset_errors(config, repo_root)
         )
     if messages:
