@@ -1,10 +1,18 @@
 """Confidence bands and axis labels of the sweep figures."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import xarray as xr
 from scipy import stats
 
-from ajci.plots.figures import PARAMETER_AXES, axis_label, mean_and_band
+from ajci.plots.figures import (
+    PARAMETER_AXES,
+    axis_label,
+    draw_sweep_metric,
+    mean_and_band,
+    save_figure,
+)
 from ajci.system.params import SystemParams
 
 
@@ -37,3 +45,41 @@ def test_every_sweepable_key_has_axis_label():
     label, scale = axis_label("f_loc_hz")
     assert label.endswith("(GHz)")
     assert scale == 1e-9
+
+
+def synthetic_sweep(rda: dict[str, list[float]], feasible: dict[str, bool]) -> xr.Dataset:
+    """A 2-value, 3-placement sweep with the same RDA at every placement."""
+    schemes = list(rda)
+    values = np.array([[rda[s]] * 3 for s in schemes]).transpose(0, 2, 1)  # scheme, value, seed
+    ok = np.array([[[feasible[s]] * 3] * 2 for s in schemes])
+    return xr.Dataset(
+        {
+            "rda": (("scheme", "value", "seed"), values),
+            "feasible": (("scheme", "value", "seed"), ok),
+        },
+        coords={"scheme": schemes, "value": [1.0, 2.0], "seed": [0, 1, 2]},
+        attrs={"parameter": "p_jam_w"},
+    )
+
+
+def test_legend_marks_lines_off_axis():
+    results = synthetic_sweep(
+        {"proposed": [5.0, 5.2], "lc": [4.9, 5.1], "esc": [-100.0, 5.0], "ga": [-80, -90]},
+        {"proposed": True, "lc": True, "esc": False, "ga": False},
+    )
+    figure, axes = plt.subplots()
+    draw_sweep_metric(axes, results, "rda")
+    labels = [line.get_label() for line in axes.get_lines()]
+    plt.close(figure)
+    assert labels[0] == "Proposed (AO + QGA)"
+    assert labels[2] == "ESC (infeasible in every run), partly off axis"
+    assert labels[3].startswith("GA (infeasible in every run), off axis: mean -85")
+
+
+def test_pdf_embeds_no_type3_fonts(tmp_path):
+    figure, axes = plt.subplots()
+    axes.set_xlabel("SINR (dB)")
+    save_figure(figure, tmp_path / "figure.png", tmp_path / "figure.pdf")
+    pdf = (tmp_path / "figure.pdf").read_bytes()
+    assert b"/Type3" not in pdf
+    assert b"/TrueType" in pdf or b"/CIDFontType2" in pdf

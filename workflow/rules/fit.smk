@@ -39,5 +39,7 @@ rule plot_accuracy_fit:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        a_min=config["system"]["a_min"],
     script:
         "../scripts/plot_accuracy_fit.py"

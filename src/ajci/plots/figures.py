@@ -5,11 +5,17 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+# Embed TrueType (Type 42) fonts rather than matplotlib's default Type 3, which
+# some publishers' PDF checks reject.
+matplotlib.rcParams.update({"pdf.fonttype": 42, "ps.fonttype": 42})
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from scipy import stats  # noqa: E402
+
+from ajci.system.fit import logistic  # noqa: E402
 
 # Axis label, unit and display scale of every system key a sweep may vary.
 PARAMETER_AXES = {
@@ -42,6 +48,15 @@ SCHEME_STYLES = {
     "esc": ("ESC", "C4", "D"),
     "optimal": ("Optimal", "k", "x"),
 }
+# Optimal is drawn dotted over the others, so that a scheme at the optimum
+# stays visible beneath it.
+OPTIMAL_LINE = {"linestyle": ":", "linewidth": 1.5, "zorder": 3}
+LINE_STYLES = ("-", "--", "-.", ":")
+
+
+def band_title(n_seeds: int) -> str:
+    """Return the subtitle stating what the lines and bands of a sweep figure show."""
+    return f"mean over {n_seeds} placements, band: 95 % CI of the mean"
 
 
 def axis_label(parameter: str) -> tuple[str, float]:
@@ -77,61 +92,74 @@ def draw_sweep_metric(axes, results: xr.Dataset, metric: str) -> None:
         label, color, marker = SCHEME_STYLES.get(str(scheme), (str(scheme), None, "."))
         data = results[metric].sel(scheme=scheme).transpose("value", "seed").values
         mean, half = mean_and_band(data, axis=1)
-        mostly_feasible = float(results["feasible"].sel(scheme=scheme).mean()) >= 0.5
+        feasible_share = float(results["feasible"].sel(scheme=scheme).mean())
+        mostly_feasible = feasible_share >= 0.5
         if mostly_feasible:
             kept_range = [
                 min(kept_range[0], np.min(mean - half)),
                 max(kept_range[1], np.max(mean + half)),
             ]
+        elif feasible_share == 0:
+            label += " (infeasible in every run)"
         else:
             label += " (infeasible in most runs)"
         lines.append((mean, label))
-        axes.plot(
-            x,
-            mean,
-            marker=marker,
-            color=color,
-            label=label,
-            linestyle="-" if mostly_feasible else "--",
-        )
-        axes.fill_between(x, mean - half, mean + half, color=color, alpha=0.15, linewidth=0)
+        style = {"linestyle": "-" if mostly_feasible else "--"}
+        if scheme == "optimal":
+            style = OPTIMAL_LINE
+        axes.plot(x, mean, marker=marker, color=color, label=label, **style)
+        if mostly_feasible:
+            # The band of a mostly infeasible scheme spans its penalties, not its spread.
+            axes.fill_between(x, mean - half, mean + half, color=color, alpha=0.15, linewidth=0)
 
     if metric != "accuracy" and np.all(np.isfinite(kept_range)):
         pad = 0.1 * max(kept_range[1] - kept_range[0], 1e-9)
         low, high = kept_range[0] - pad, kept_range[1] + pad
         axes.set_ylim(low, high)
         for line, (mean, label) in zip(axes.get_lines(), lines, strict=True):
-            if np.all((mean < low) | (mean > high)):
+            outside = (mean < low) | (mean > high)
+            if np.all(outside):
                 line.set_label(f"{label}, off axis: mean {np.mean(mean):.3g}")
+            elif np.any(outside):
+                line.set_label(f"{label}, partly off axis")
     ylabel, _ = METRIC_AXES[metric]
-    if metric == "accuracy" and "a_min" in results.attrs:
+    if metric == "accuracy" and parameter == "a_min":
+        axes.plot(x, x, color="grey", linestyle=":", label="$A_{min}$")
+    elif metric == "accuracy" and "a_min" in results.attrs:
         axes.axhline(results.attrs["a_min"], color="grey", linestyle=":", label="$A_{min}$")
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.grid(alpha=0.3)
     axes.legend(fontsize="x-small")
-    n_seeds = results.sizes["seed"]
-    axes.set_title(f"mean over {n_seeds} placements, 95 % band", fontsize="small")
+    axes.set_title(band_title(results.sizes["seed"]), fontsize="small")
 
 
-def plot_accuracy_fit(measured: xr.Dataset, fit: xr.Dataset):
-    """Draw measured accuracy (95 % intervals) against the fitted logistic per point."""
+def plot_accuracy_fit(measured: xr.Dataset, fit: xr.Dataset, a_min: float | None = None):
+    """Draw measured accuracy (95 % intervals) against the fitted logistic per point.
+
+    Successive points cycle through four line styles, so that neighbours with
+    similar colours stay apart. ``a_min``, when given, is drawn as a line.
+    """
     figure, axes = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
     x = measured["sinr_db"].values
     grid = np.linspace(x.min(), x.max(), 300)
     points = measured["point"].values
     colors = plt.cm.viridis(np.linspace(0, 0.95, len(points)))
-    for point, color in zip(points, colors, strict=True):
+    for index, (point, color) in enumerate(zip(points, colors, strict=True)):
         y = measured["accuracy"].sel(point=point).values
         low = measured["accuracy_low"].sel(point=point).values
         high = measured["accuracy_high"].sel(point=point).values
         axes.errorbar(x, y, yerr=[y - low, high - y], fmt="o", ms=3, color=color, capsize=2)
         a, b, c, d = (float(fit[k].sel(point=point)) for k in ("a", "b", "c", "d"))
-        curve = a + (b - a) / (1 + np.exp(-(c * grid + d)))
         name = (
             str(measured["point_name"].sel(point=point).values) if "point_name" in measured else ""
         )
-        axes.plot(grid, curve, color=color, label=f"{point} {name}".strip())
+        style = LINE_STYLES[index % len(LINE_STYLES)]
+        axes.plot(
+            grid, logistic(grid, a, b, c, d), color=color, linestyle=style, label=f"{point} {name}"
+        )
+    if a_min is not None:
+        axes.axhline(a_min, color="grey", linewidth=1, label="$A_{min}$")
     axes.set_xlabel("SINR (dB)")
     axes.set_ylabel("top-1 accuracy")
     axes.set_title(
@@ -175,9 +203,11 @@ def draw_convergence(axes, results: xr.Dataset, scheme: str = "proposed") -> Non
             trace["iteration"].values, mean, marker="o", color=color, label=f"{value * scale:g}"
         )
     axes.set_xlabel("alternating-optimisation iteration")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel("RDA")
     axes.grid(alpha=0.3)
-    axes.legend(title=xlabel, fontsize="x-small")
+    # Outside the axes, so that it covers no line.
+    axes.legend(title=xlabel, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     label = SCHEME_STYLES.get(scheme, (scheme,))[0]
     axes.set_title(f"{label}: mean over {results.sizes['seed']} placements", fontsize="small")
 
@@ -202,6 +232,19 @@ def draw_partition_map(axes, results: xr.Dataset, scheme: str = "proposed") -> N
     axes.set_xlabel(xlabel)
     axes.set_ylabel("partition point")
     axes.figure.colorbar(image, ax=axes, label="share of devices")
+    # Shares under about 10 % are near-black on the colour scale, so print them.
+    for (row, column), share in np.ndenumerate(shares):
+        if share > 0:
+            text_color = "black" if share > 0.5 else "white"
+            axes.text(
+                column,
+                row,
+                f"{100 * share:.0f}%",
+                ha="center",
+                va="center",
+                fontsize="xx-small",
+                color=text_color,
+            )
     label = SCHEME_STYLES.get(scheme, (scheme,))[0]
     axes.set_title(f"{label}: partition points over devices and placements", fontsize="small")
 
@@ -214,7 +257,7 @@ def draw_optimality_gap(axes, results: xr.Dataset) -> None:
     optimum = results["rda"].sel(scheme="optimal")
     for scheme in results["scheme"].values:
         if scheme in ("optimal", "esc"):
-            continue  # ESC is infeasible wherever the optimum is not; its gap would dwarf the rest
+            continue  # ESC's penalised RDA would dwarf the other gaps, as the title notes
         label, color, marker = SCHEME_STYLES.get(str(scheme), (str(scheme), None, "."))
         gap = (optimum - results["rda"].sel(scheme=scheme)).transpose("value", "seed").values
         mean, half = mean_and_band(gap, axis=1)
@@ -224,7 +267,10 @@ def draw_optimality_gap(axes, results: xr.Dataset) -> None:
     axes.set_ylabel("RDA gap to the exact optimum")
     axes.grid(alpha=0.3)
     axes.legend(fontsize="x-small")
-    axes.set_title(f"mean over {results.sizes['seed']} placements, 95 % band", fontsize="small")
+    title = band_title(results.sizes["seed"])
+    if "esc" in results["scheme"].values:
+        title += ", ESC not shown"
+    axes.set_title(title, fontsize="small")
 
 
 def plot_sweep_figure(results: xr.Dataset, kind: str):
