@@ -42,7 +42,7 @@ BAD_CONFIGS = [
     # dataset
     ("dataset.download", "yes", "dataset.download", "is not of type 'boolean'"),
     ("dataset.sha256", "A" * 64, "dataset.sha256", "does not match"),
-    ("dataset.archive", ".", "dataset.archive", "not found"),
+    ("dataset.archive", ".", "dataset.archive", "is a folder"),
     ("dataset.download_root", DELETE, "dataset", "'download_root' is a required property"),
     # train: negative seeds, ranges, integer types
     ("train.seed", -1, "train.seed", "less than the minimum of 0"),
@@ -58,6 +58,19 @@ BAD_CONFIGS = [
     ("jamming.seed", -3, "jamming.seed", "less than the minimum of 0"),
     ("jamming.corruption", "blur", "jamming.corruption", "'blur' is not one of"),
     ("jamming.sinr_db", [0, 0, 10, 20], "jamming.sinr_db", "non-unique"),
+    ("jamming.sinr_db", [10, -10, 0, 20, -20], "jamming.sinr_db", "not in increasing order"),
+    ("jamming.sinr_db", [float("nan"), -10, 0, 10], "jamming.sinr_db[0]", "not a finite"),
+    # whole floats for integer keys, which jobs would pass to range() or torch
+    ("train.epochs", 20.0, "train.epochs", "is not of type 'integer'"),
+    ("experiments.n_seeds", 10.0, "experiments.n_seeds", "is not of type 'integer'"),
+    ("jamming.batch_size", 500.0, "jamming.batch_size", "is not of type 'integer'"),
+    # NaN passes every bound check of the schema, and infinity every minimum
+    ("system.noise_dbm", float("nan"), "system.noise_dbm", "nan is not a finite number"),
+    ("system.p_max_w", float("nan"), "system.p_max_w", "nan is not a finite number"),
+    ("system.f_es_hz", float("inf"), "system.f_es_hz", "inf is not a finite number"),
+    ("train.max_lr", float("inf"), "train.max_lr", "inf is not a finite number"),
+    # output folders
+    ("results_dir", "results/{run}", "results_dir", "wildcard"),
     ("jamming.sinr_db", [-100, 0, 10, 20], "jamming.sinr_db[0]", "less than the minimum of -60"),
     ("jamming.sinr_db", "0, 10, 20, 30", "jamming.sinr_db", "is not of type 'array'"),
     ("jamming.n_test_images", 5, "jamming.n_test_images", "less than the minimum of 10"),
@@ -202,6 +215,18 @@ BAD_CONFIGS = [
         "experiments.sweeps.power.values[0]",
         "system.p_max_w",
     ),
+    (
+        "experiments.sweeps.p_jam.grid",
+        {"parameter": "p_jam_w", "values": [0.1, 2.0]},
+        "experiments.sweeps.p_jam.grid.parameter",
+        "already the sweep's parameter",
+    ),
+    (
+        "experiments.sweeps.p_jam.values",
+        [float("nan"), 0.5],
+        "experiments.sweeps.p_jam.values[0]",
+        "not a finite number",
+    ),
 ]
 
 
@@ -254,3 +279,16 @@ def test_dry_run_with_bad_config_runs_nothing(tmp_path):
     assert not (workdir / "results").exists()
     left = {path.name for path in workdir.iterdir()} - {".snakemake"}
     assert left == set()
+
+
+def test_results_dir_that_is_a_file(tmp_path):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("not a folder")
+    with pytest.raises(ConfigError, match=r"config key 'results_dir': .* is a file"):
+        validate_config(changed("results_dir", str(existing)), SCHEMA, REPO)
+
+
+def test_whole_float_sweep_value_for_integer_key():
+    config = changed("experiments.sweeps.devices", new_sweep("n_devices", [5, 10.0]))
+    with pytest.raises(ConfigError, match=r"'experiments\.sweeps\.devices\.values\[1\]'"):
+        validate_config(config, SCHEMA, REPO)

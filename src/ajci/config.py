@@ -35,6 +35,21 @@ def key_path(parts) -> str:
     return text or "<top level>"
 
 
+def is_strict_integer(checker, instance) -> bool:
+    """Accept Python ints only, because jsonschema also counts floats such as 20.0."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+# Jobs pass integer keys to range() and torch, which reject 20.0, so a whole
+# float for an integer key is reported here rather than in a job.
+Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", is_strict_integer
+    ),
+)
+
+
 def load_schema(path: Path) -> dict:
     with open(path) as handle:
         return yaml.safe_load(handle)
@@ -42,7 +57,7 @@ def load_schema(path: Path) -> dict:
 
 def schema_errors(config: dict, schema: dict) -> list[str]:
     """Return one message per schema violation, each naming the config key."""
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = Validator(schema)
     messages = []
     for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.path))):
         description = error.schema.get("description") if isinstance(error.schema, dict) else None
@@ -65,12 +80,18 @@ def swept_value_errors(config: dict, validator, parameter: str, value, where: st
 
 def sweep_errors(config: dict, schema: dict) -> list[str]:
     """Check every sweep and grid value against the bounds of the key it replaces."""
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = Validator(schema)
     messages = []
     for name, sweep in config["experiments"]["sweeps"].items():
         axes = [("values", sweep["parameter"], sweep["values"])]
         if "grid" in sweep:
             axes.append(("grid.values", sweep["grid"]["parameter"], sweep["grid"]["values"]))
+            if sweep["grid"]["parameter"] == sweep["parameter"]:
+                messages.append(
+                    f"config key 'experiments.sweeps.{name}.grid.parameter': "
+                    f"'{sweep['parameter']}' is already the sweep's parameter, so every grid "
+                    "value would overwrite the swept one. Name a second key for the grid"
+                )
         for key, parameter, values in axes:
             for index, value in enumerate(values):
                 where = f"experiments.sweeps.{name}.{key}[{index}]"
@@ -172,8 +193,57 @@ def payload_errors(config: dict) -> list[str]:
     return messages
 
 
+def non_finite_errors(node, path: tuple = ()) -> list[str]:
+    """Find NaN and infinite numbers anywhere in the configuration.
+
+    YAML spells them .nan and .inf. The schema's bounds do not catch NaN,
+    because every comparison with NaN is false.
+    """
+    if isinstance(node, float) and not math.isfinite(node):
+        return [f"config key '{key_path(path)}': {node!r} is not a finite number"]
+    if isinstance(node, dict):
+        return [m for key, value in node.items() for m in non_finite_errors(value, (*path, key))]
+    if isinstance(node, list):
+        return [m for i, value in enumerate(node) for m in non_finite_errors(value, (*path, i))]
+    return []
+
+
+def jamming_errors(config: dict) -> list[str]:
+    """Check that the SINR grid increases, as the fit's starting point assumes."""
+    sinr_db = config["jamming"]["sinr_db"]
+    if all(low < high for low, high in zip(sinr_db, sinr_db[1:], strict=False)):
+        return []
+    return [
+        f"config key 'jamming.sinr_db': {sinr_db} is not in increasing order. "
+        "List the SINR values (dB) from lowest to highest"
+    ]
+
+
+def output_folder_errors(config: dict) -> list[str]:
+    """Check the output folders: no braces, which Snakemake reads as wildcards, and no file."""
+    messages = []
+    for key in ("results_dir", "figures_dir"):
+        folder = config[key]
+        if "{" in folder or "}" in folder:
+            messages.append(
+                f"config key '{key}': {folder!r} contains a brace, which Snakemake reads as "
+                "a wildcard. Use a plain folder name"
+            )
+        elif Path(folder).exists() and not Path(folder).is_dir():
+            messages.append(
+                f"config key '{key}': {folder!r} is a file, expected a folder (relative to "
+                "the working directory) or a path that does not exist yet"
+            )
+    return messages
+
+
 def dataset_errors(config: dict, repo_root: Path) -> list[str]:
     archive = resolve_path(config["dataset"]["archive"], repo_root)
+    if archive.is_dir():
+        return [
+            f"config key 'dataset.archive': {archive} is a folder, expected the CIFAR-10 "
+            "JPEG tarball (a .tar.gz file) inside it"
+        ]
     if archive.is_file() or config["dataset"]["download"]:
         return []
     return [
@@ -196,10 +266,12 @@ def validate_config(config: dict, schema_path: Path, repo_root: Path) -> None:
     and the dataset run only on a configuration whose types are right.
     """
     schema = load_schema(schema_path)
-    messages = schema_errors(config, schema)
+    messages = schema_errors(config, schema) + non_finite_errors(config)
     if not messages:
         messages = (
-            sweep_errors(config, schema)
+            output_folder_errors(config)
+            + jamming_errors(config)
+            + sweep_errors(config, schema)
             + sweep_clash_errors(config)
             + solver_errors(config)
             + train_errors(config)
