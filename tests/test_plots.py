@@ -11,6 +11,7 @@ from ajci.plots.figures import (
     axis_label,
     draw_sweep_metric,
     mean_and_band,
+    plot_sweep_figure,
     save_figure,
 )
 from ajci.system.params import SystemParams
@@ -74,6 +75,21 @@ def test_legend_marks_lines_off_axis():
     assert labels[0] == "Proposed (AO + QGA)"
     assert labels[2] == "ESC (infeasible in every run), partly off axis"
     assert labels[3].startswith("GA (infeasible in every run), off axis: mean -85")
+
+
+def test_grid_over_a_min_draws_panel_threshold():
+    panels = [synthetic_sweep({"proposed": [0.9, 0.8]}, {"proposed": True}) for _ in range(2)]
+    results = xr.concat(panels, dim="grid_value").rename({"rda": "accuracy"})
+    results = results.assign_coords(grid_value=[0.5, 0.7])
+    results.attrs.update(grid_parameter="a_min", a_min=0.12)
+    figure = plot_sweep_figure(results, "accuracy")
+    thresholds = []
+    for axes in figure.axes:
+        for line in axes.get_lines():
+            if line.get_label() == "$A_{min}$":
+                thresholds.append(set(line.get_ydata()))
+    plt.close(figure)
+    assert thresholds == [{0.5}, {0.7}]
 
 
 def test_pdf_embeds_no_type3_fonts(tmp_path):

@@ -297,7 +297,11 @@ def plot_sweep_figure(results: xr.Dataset, kind: str):
         if grid_value is None:
             draw(axes, results)
             continue
-        draw(axes, results.sel(grid_value=grid_value))
+        part = results.sel(grid_value=grid_value)
+        if results.attrs["grid_parameter"] == "a_min":
+            # Each panel was solved with its own A_min, not the config value.
+            part = part.assign_attrs(a_min=float(grid_value))
+        draw(axes, part)
         label, scale = axis_label(results.attrs["grid_parameter"])
         axes.set_title(f"{label} = {grid_value * scale:g}\n{axes.get_title()}", fontsize="small")
     return figure
