@@ -78,23 +78,28 @@ def swept_value_errors(config: dict, validator, parameter: str, value, where: st
     ]
 
 
+def sweep_axes(sweep: dict) -> list[tuple[str, str, list]]:
+    """List a sweep's axes as (key prefix, swept key, values): the sweep, then its grid."""
+    axes = [("", sweep["parameter"], sweep["values"])]
+    if "grid" in sweep:
+        axes.append(("grid.", sweep["grid"]["parameter"], sweep["grid"]["values"]))
+    return axes
+
+
 def sweep_errors(config: dict, schema: dict) -> list[str]:
     """Check every sweep and grid value against the bounds of the key it replaces."""
     validator = Validator(schema)
     messages = []
     for name, sweep in config["experiments"]["sweeps"].items():
-        axes = [("values", sweep["parameter"], sweep["values"])]
-        if "grid" in sweep:
-            axes.append(("grid.values", sweep["grid"]["parameter"], sweep["grid"]["values"]))
-            if sweep["grid"]["parameter"] == sweep["parameter"]:
-                messages.append(
-                    f"config key 'experiments.sweeps.{name}.grid.parameter': "
-                    f"'{sweep['parameter']}' is already the sweep's parameter, so every grid "
-                    "value would overwrite the swept one. Name a second key for the grid"
-                )
-        for key, parameter, values in axes:
+        if "grid" in sweep and sweep["grid"]["parameter"] == sweep["parameter"]:
+            messages.append(
+                f"config key 'experiments.sweeps.{name}.grid.parameter': "
+                f"'{sweep['parameter']}' is already the sweep's parameter, so every grid "
+                "value would overwrite the swept one. Name a second key for the grid"
+            )
+        for prefix, parameter, values in sweep_axes(sweep):
             for index, value in enumerate(values):
-                where = f"experiments.sweeps.{name}.{key}[{index}]"
+                where = f"experiments.sweeps.{name}.{prefix}values[{index}]"
                 messages += swept_value_errors(config, validator, parameter, value, where)
     return messages
 
@@ -112,10 +117,8 @@ def sweep_clash_errors(config: dict) -> list[str]:
     messages = []
     figures: dict[str, str] = {}
     for name, sweep in config["experiments"]["sweeps"].items():
-        axes = {"values": sweep["values"]}
-        if "grid" in sweep:
-            axes["grid.values"] = sweep["grid"]["values"]
-        for key, values in axes.items():
+        for prefix, _, values in sweep_axes(sweep):
+            key = f"{prefix}values"
             labels: dict[str, int] = {}
             for index, value in enumerate(values):
                 label = sweep_value_label(value)
@@ -180,14 +183,12 @@ def payload_errors(config: dict) -> list[str]:
         if config["profile"][key] != bits
     ]
     for name, sweep in config["experiments"]["sweeps"].items():
-        axes = [("parameter", sweep["parameter"])]
-        if "grid" in sweep:
-            axes.append(("grid.parameter", sweep["grid"]["parameter"]))
         messages += [
-            f"config key 'experiments.sweeps.{name}.{key}': a feature_bits sweep changes the "
-            "payload but not the measured accuracy, which jamming.corruption 'digital' "
-            "ties to jamming.quantization_bits. Sweep feature_bits with corruption 'awgn'"
-            for key, parameter in axes
+            f"config key 'experiments.sweeps.{name}.{prefix}parameter': a feature_bits sweep "
+            "changes the payload but not the measured accuracy, which jamming.corruption "
+            "'digital' ties to jamming.quantization_bits. Sweep feature_bits with corruption "
+            "'awgn'"
+            for prefix, parameter, _ in sweep_axes(sweep)
             if parameter == "feature_bits"
         ]
     return messages
