@@ -47,13 +47,13 @@ def data(quick_run):
 
 
 def stop_after_first_save(monkeypatch):
-    save = train.save_train_state
+    save = train.save_atomically
 
     def save_then_stop(state, path):
         save(state, path)
         raise Stopped
 
-    monkeypatch.setattr(train, "save_train_state", save_then_stop)
+    monkeypatch.setattr(train, "save_atomically", save_then_stop)
 
 
 @pytest.mark.pipeline

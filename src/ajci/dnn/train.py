@@ -183,7 +183,7 @@ def train_model(
                 "generator": generator.get_state(),
                 "epoch_seconds": epoch_seconds,
             }
-            save_train_state(train_state, state_path)
+            save_atomically(train_state, state_path)
 
     started = time.perf_counter()
     accuracy = evaluate(model, data["x_test"], data["y_test"], device)
@@ -269,13 +269,13 @@ def data_fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def save_train_state(state: dict, path: Path) -> None:
-    """Save the state of an unfinished run under a temporary name, then rename it.
+def save_atomically(obj, path: Path) -> None:
+    """Save ``obj`` with torch.save under a temporary name, then rename it to ``path``.
 
-    The rename means a run stopped while saving leaves the previous state intact.
+    A run stopped while saving leaves the previous file at ``path`` intact.
     """
     partial = path.with_name(path.name + ".partial")
-    torch.save(state, partial)
+    torch.save(obj, partial)
     partial.replace(path)
 
 
@@ -309,9 +309,7 @@ def load_train_state(path: Path, key: dict) -> dict | None:
 
 def save_checkpoint(model: SplitResNet18, metrics: dict, path, provenance: dict) -> None:
     """Save weights, metrics and provenance; written under a temporary name first."""
-    partial = path.with_name(path.name + ".partial")
-    torch.save({"state_dict": model.state_dict(), "metrics": metrics, **provenance}, partial)
-    partial.replace(path)
+    save_atomically({"state_dict": model.state_dict(), "metrics": metrics, **provenance}, path)
 
 
 def load_checkpoint(path, device: torch.device | str = "cpu") -> tuple[SplitResNet18, dict]:
