@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from ajci.data.cifar10 import load_dataset
 from ajci.dnn.model import SplitResNet18, images_to_tensor
-from ajci.dnn.train import augment
+from ajci.dnn.train import augment, pick_precision
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -91,6 +91,8 @@ def main() -> None:
     reference = rates["fp32, contiguous"]
     for name, rate in rates.items():
         print(f"{name:30s} {rate / reference:6.2f}x against fp32, contiguous")
+    # The precision that `precision: auto` in config.yaml picks on this CPU.
+    print(f"precision auto on this CPU: {pick_precision('auto', torch.device('cpu'))}")
 
 
 if __name__ == "__main__":

@@ -54,9 +54,11 @@ BAD_CONFIGS = [
     ("train.max_lr", 0, "train.max_lr", "less than or equal to the minimum of 0"),
     ("train.epochs", 1.5, "train.epochs", "is not of type 'integer'"),
     ("train.threads", 0, "train.threads", "less than the minimum of 1"),
+    ("train.precision", "fp16", "train.precision", "'fp16' is not one of"),
     # jamming
     ("jamming.seed", -3, "jamming.seed", "less than the minimum of 0"),
     ("jamming.corruption", "blur", "jamming.corruption", "'blur' is not one of"),
+    ("jamming.precision", DELETE, "jamming", "'precision' is a required property"),
     ("jamming.sinr_db", [0, 0, 10, 20], "jamming.sinr_db", "non-unique"),
     ("jamming.sinr_db", [10, -10, 0, 20, -20], "jamming.sinr_db", "not in increasing order"),
     ("jamming.sinr_db", [float("nan"), -10, 0, 10], "jamming.sinr_db[0]", "not a finite"),

@@ -1,6 +1,7 @@
 """Layer costs, payloads, the AWGN corruption and training reproducibility."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from ajci.dnn.profile import (
     payload_bits,
     read_cpu_clock_hz,
 )
-from ajci.dnn.train import TrainSettings, train_model
+from ajci.dnn.train import TrainSettings, autocast, pick_precision, train_model
 from conftest import REPO
 
 DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -76,6 +77,43 @@ def test_wilson_interval_known_value():
     low, high = wilson_interval(np.asarray(80), 100)
     assert abs(low - 0.7112) < 5e-4
     assert abs(high - 0.8666) < 5e-4
+
+
+def cpu_flags() -> set[str]:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+@pytest.mark.skipif(not Path("/proc/cpuinfo").exists(), reason="reads the Linux CPU flags")
+def test_auto_precision_follows_cpu_flags():
+    # bf16 is native with the AVX-512 bf16 instructions or AMX, emulated elsewhere.
+    native = bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
+    cpu = torch.device("cpu")
+    assert pick_precision("auto", cpu) == ("bf16" if native else "fp32")
+    assert pick_precision("fp32", cpu) == "fp32"
+    assert pick_precision("bf16", cpu) == "bf16"
+
+
+@pytest.mark.parametrize(
+    ("precision", "dtype"), [("fp32", torch.float32), ("bf16", torch.bfloat16)]
+)
+def test_precision_sets_the_arithmetic(precision, dtype):
+    layer = torch.nn.Linear(4, 2)
+    with torch.no_grad(), autocast(torch.device("cpu"), precision):
+        assert layer(torch.ones(3, 4)).dtype == dtype
+
+
+@pytest.mark.pipeline
+@pytest.mark.skipif(not Path("/proc/cpuinfo").exists(), reason="reads the Linux CPU flags")
+def test_quick_run_records_precision(quick_run):
+    results = quick_run / QUICK["results_dir"]
+    expected = "bf16" if cpu_flags() & {"avx512_bf16", "amx_bf16"} else "fp32"
+    metrics = json.loads((results / "model/train_metrics.json").read_text())
+    assert metrics["precision"] == expected
+    with xr.open_dataset(results / "jamming/point_3.nc") as point:
+        assert point.attrs["precision"] == expected
 
 
 @pytest.mark.pipeline

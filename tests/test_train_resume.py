@@ -27,6 +27,7 @@ SETTINGS = TrainSettings(
     weight_decay=5.0e-4,
     momentum=0.9,
     label_smoothing=0.1,
+    precision="auto",
     n_train_images=256,
     seed=0,
     log_every_steps=2,

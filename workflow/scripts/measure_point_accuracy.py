@@ -24,6 +24,7 @@ dataset = measure_point_accuracy(
     corruption=settings["corruption"],
     quantization_bits=settings["quantization_bits"],
     reference_batches=settings["reference_batches"],
+    precision=settings["precision"],
 )
 dataset.attrs.update(provenance_attrs(snakemake.config))
 write_netcdf(dataset, snakemake.output[0])

@@ -11,7 +11,7 @@ import torch
 import xarray as xr
 
 from ajci.dnn.model import SplitResNet18, images_to_tensor
-from ajci.dnn.train import autocast
+from ajci.dnn.train import autocast, pick_precision
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +104,14 @@ def noise_generator(seed: int, point: int, sinr_index: int, batch_start: int) ->
 
 
 def count_edge_correct(
-    model: SplitResNet18, sent: torch.Tensor, labels: torch.Tensor, point: int
+    model: SplitResNet18,
+    sent: torch.Tensor,
+    labels: torch.Tensor,
+    point: int,
+    precision: str = "auto",
 ) -> int:
     """Run the edge side (groups ``point+1..L``) on what was received and count correct labels."""
-    with autocast(sent.device):
+    with autocast(sent.device, precision):
         logits = model.run(sent, point)
     return int((logits.argmax(1) == labels).sum())
 
@@ -124,6 +128,7 @@ def measure_point_accuracy(
     corruption: str = "awgn",
     quantization_bits: int = 8,
     reference_batches: int = 0,
+    precision: str = "auto",
 ) -> xr.Dataset:
     """Measure accuracy at one partition point for every SINR value.
 
@@ -136,6 +141,7 @@ def measure_point_accuracy(
     With ``reference_batches`` > 0 and a point that sends data, the first
     ``reference_batches`` batches are measured a second time without reuse (see
     `measure_without_reuse`), and the throughput ratio of the two is stored.
+    ``precision`` is "bf16", "fp32" or "auto" (see `ajci.dnn.train.pick_precision`).
     """
     n_groups = model.num_groups
     correct = np.zeros(len(sinr_db), dtype=np.int64)
@@ -146,7 +152,7 @@ def measure_point_accuracy(
     for batch, start in enumerate(starts):
         x = images_to_tensor(images[start : start + batch_size])
         y = torch.as_tensor(labels[start : start + batch_size])
-        with autocast(x.device):
+        with autocast(x.device, precision):
             head = model.run(x, 0, point)
             clean_correct += int((model.run(head, point).argmax(1) == y).sum())
         for k, value in enumerate(sinr_db):
@@ -155,7 +161,7 @@ def measure_point_accuracy(
                 continue
             generator = noise_generator(seed, point, k, start)
             noisy = corrupt(head, value, corruption, quantization_bits, generator)
-            correct[k] += count_edge_correct(model, noisy, y, point)
+            correct[k] += count_edge_correct(model, noisy, y, point, precision)
         if batch + 1 == n_reference:
             reused_correct = correct.copy()
     seconds = time.perf_counter() - started
@@ -189,6 +195,7 @@ def measure_point_accuracy(
             "corruption": corruption,
             "quantization_bits": quantization_bits if corruption == "digital" else 0,
             "seed": seed,
+            "precision": pick_precision(precision, torch.device("cpu")),
         },
     )
     if n_reference:
@@ -204,6 +211,7 @@ def measure_point_accuracy(
             quantization_bits,
             reused_correct,
             reuse_rate=total / seconds,
+            precision=precision,
         )
         dataset.update(reference)
     return dataset
@@ -220,6 +228,7 @@ def measure_without_reuse(
     seed: int,
     corruption: str = "awgn",
     quantization_bits: int = 8,
+    precision: str = "auto",
 ) -> np.ndarray:
     """Count correct predictions per SINR, running groups 1..L again for every SINR value.
 
@@ -231,11 +240,11 @@ def measure_without_reuse(
         x = images_to_tensor(images[start : start + batch_size])
         y = torch.as_tensor(labels[start : start + batch_size])
         for k, value in enumerate(sinr_db):
-            with autocast(x.device):
+            with autocast(x.device, precision):
                 head = model.run(x, 0, point)
             generator = noise_generator(seed, point, k, start)
             noisy = corrupt(head, value, corruption, quantization_bits, generator)
-            correct[k] += count_edge_correct(model, noisy, y, point)
+            correct[k] += count_edge_correct(model, noisy, y, point, precision)
     return correct
 
 
@@ -251,6 +260,7 @@ def measure_reference(
     quantization_bits: int,
     reused_correct: np.ndarray,
     reuse_rate: float,
+    precision: str = "auto",
 ) -> dict:
     """Time `measure_without_reuse` on the given first batches and compare with reuse.
 
@@ -261,7 +271,16 @@ def measure_reference(
     n_images = len(labels)
     started = time.perf_counter()
     plain_correct = measure_without_reuse(
-        model, images, labels, point, sinr_db, batch_size, seed, corruption, quantization_bits
+        model,
+        images,
+        labels,
+        point,
+        sinr_db,
+        batch_size,
+        seed,
+        corruption,
+        quantization_bits,
+        precision,
     )
     reference_seconds = time.perf_counter() - started
     speedup = reuse_rate / (n_images / reference_seconds)

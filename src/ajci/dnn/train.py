@@ -31,6 +31,7 @@ class TrainSettings:
     weight_decay: float
     momentum: float
     label_smoothing: float
+    precision: str  # auto | bf16 | fp32
     n_train_images: int | None  # None: all 50,000
     seed: int
     log_every_steps: int
@@ -47,9 +48,30 @@ def pick_device(request: str = "auto") -> torch.device:
     return torch.device(request)
 
 
-def autocast(device: torch.device):
-    """bf16 autocast on CPU and GPU: about twice the fp32 throughput on recent CPUs."""
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+def has_native_bf16(device: torch.device) -> bool:
+    """Check for native bf16 on ``device``: CUDA with bf16, or a CPU with AVX-512 bf16 or AMX.
+
+    Elsewhere bf16 is emulated and slower than fp32. On a 2-core AVX2-only AMD
+    EPYC, benchmarks/train_throughput.py timed a bf16 training step about 16
+    times slower than an fp32 one, both channels-last.
+    """
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def pick_precision(request: str, device: torch.device) -> str:
+    """Resolve ``request`` to "bf16" or "fp32". "auto" picks bf16 where ``device`` has it."""
+    if request == "auto":
+        return "bf16" if has_native_bf16(device) else "fp32"
+    return request
+
+
+def autocast(device: torch.device, precision: str = "auto"):
+    """Return a bf16 autocast context, disabled when ``precision`` resolves to "fp32"."""
+    enabled = pick_precision(precision, device) == "bf16"
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
 def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -73,13 +95,14 @@ def evaluate(
     labels: np.ndarray,
     device: torch.device,
     batch_size: int = 500,
+    precision: str = "auto",
 ) -> float:
     """Return the top-1 accuracy of ``model`` on uint8 images (B, 32, 32, 3)."""
     model.eval()
     correct = 0
     for start in range(0, len(labels), batch_size):
         x = images_to_tensor(images[start : start + batch_size]).to(device)
-        with autocast(device):
+        with autocast(device, precision):
             logits = model(x)
         y = torch.as_tensor(labels[start : start + batch_size], device=device)
         correct += int((logits.argmax(1) == y).sum())
@@ -131,9 +154,11 @@ def train_model(
         steps_per_epoch=steps_per_epoch,
         pct_start=0.25,  # ajci.config.MIN_TRAIN_STEPS depends on this fraction
     )
+    precision = pick_precision(settings.precision, device)
     log.info(
-        "training on %s: %d images, %d epochs, %d steps per epoch",
+        "training on %s in %s: %d images, %d epochs, %d steps per epoch",
         device,
+        precision,
         n_images,
         settings.epochs,
         steps_per_epoch,
@@ -186,7 +211,7 @@ def train_model(
             save_atomically(train_state, state_path)
 
     started = time.perf_counter()
-    accuracy = evaluate(model, data["x_test"], data["y_test"], device)
+    accuracy = evaluate(model, data["x_test"], data["y_test"], device, precision=precision)
     log.info(
         "clean test accuracy %.4f on %d images (%.1f s)",
         accuracy,
@@ -202,6 +227,7 @@ def train_model(
         "resumed_from_epoch": resumed_from_epoch,
         "train_images_per_second": n_images * settings.epochs / sum(epoch_seconds),
         "device": str(device),
+        "precision": precision,
         "settings": asdict(settings),
     }
     return model, metrics
@@ -229,7 +255,7 @@ def run_epoch(
         index = order[step * settings.batch_size : (step + 1) * settings.batch_size]
         x = augment(images_to_tensor(x_all[index]), generator).to(device)
         y = torch.as_tensor(y_all[index], device=device)
-        with autocast(device):
+        with autocast(device, settings.precision):
             logits = model(x)
             loss = F.cross_entropy(logits, y, label_smoothing=settings.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
