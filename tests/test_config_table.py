@@ -55,6 +55,7 @@ BAD_CONFIGS = [
     ("train.epochs", 1.5, "train.epochs", "is not of type 'integer'"),
     ("train.threads", 0, "train.threads", "less than the minimum of 1"),
     ("train.precision", "fp16", "train.precision", "'fp16' is not one of"),
+    ("train.cutout", 40, "train.cutout", "greater than the maximum of 32"),
     # jamming
     ("jamming.seed", -3, "jamming.seed", "less than the minimum of 0"),
     ("jamming.corruption", "blur", "jamming.corruption", "'blur' is not one of"),

@@ -11,14 +11,14 @@ import yaml
 
 from ajci.data.cifar10 import load_dataset
 from ajci.dnn.jamming import add_awgn, select_test_subset, wilson_interval
-from ajci.dnn.model import SplitResNet18
+from ajci.dnn.model import CIFAR10_MEAN, SplitResNet18
 from ajci.dnn.profile import (
     calibrate_flops_per_cycle,
     count_group_flops,
     payload_bits,
     read_cpu_clock_hz,
 )
-from ajci.dnn.train import TrainSettings, autocast, pick_precision, train_model
+from ajci.dnn.train import TrainSettings, augment, autocast, pick_precision, train_model
 from conftest import REPO
 
 DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -77,6 +77,29 @@ def test_wilson_interval_known_value():
     low, high = wilson_interval(np.asarray(80), 100)
     assert abs(low - 0.7112) < 5e-4
     assert abs(high - 0.8666) < 5e-4
+
+
+def test_cutout_blanks_one_clipped_square():
+    side, batch = 8, 4000
+    # Pixels in [0.6, 1) never equal a channel mean, so the blanked ones stand out.
+    x = 0.6 + 0.4 * torch.rand(batch, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    out = augment(x, torch.Generator().manual_seed(2), cutout=side)
+    blank = (out == torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)).all(1).numpy()
+    rows, cols = blank.any(2).sum(1), blank.any(1).sum(1)
+    # Each blanked region is one full rectangle, 4 to 8 pixels a side after clipping.
+    assert np.array_equal(blank.sum((1, 2)), rows * cols)
+    assert rows.min() >= side // 2
+    assert rows.max() == side
+    assert cols.min() >= side // 2
+    assert cols.max() == side
+    # Mean area against the area averaged by hand over all 32 x 32 centres.
+    lengths = [min(c + side // 2, 32) - max(c - side // 2, 0) for c in range(32)]
+    expected_area = np.mean(lengths) ** 2
+    area = blank.sum((1, 2))
+    assert abs(area.mean() - expected_area) < 3 * area.std() / np.sqrt(batch)
+    # Side 0 blanks nothing.
+    plain = augment(x, torch.Generator().manual_seed(2), cutout=0)
+    assert not (plain == torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)).all(1).any()
 
 
 def cpu_flags() -> set[str]:

@@ -28,6 +28,7 @@ SETTINGS = TrainSettings(
     momentum=0.9,
     label_smoothing=0.1,
     precision="auto",
+    cutout=8,
     n_train_images=256,
     seed=0,
     log_every_steps=2,

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ajci.dnn.model import SplitResNet18, images_to_tensor
+from ajci.dnn.model import CIFAR10_MEAN, SplitResNet18, images_to_tensor
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class TrainSettings:
     momentum: float
     label_smoothing: float
     precision: str  # auto | bf16 | fp32
+    cutout: int  # side in pixels of the square blanked in each image; 0: none
     n_train_images: int | None  # None: all 50,000
     seed: int
     log_every_steps: int
@@ -74,8 +75,13 @@ def autocast(device: torch.device, precision: str = "auto"):
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
-def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random 4-pixel-padded crop and horizontal flip of a (B, 3, 32, 32) batch."""
+def augment(x: torch.Tensor, generator: torch.Generator, cutout: int = 0) -> torch.Tensor:
+    """Random 4-pixel-padded crop and horizontal flip of a (B, 3, 32, 32) batch.
+
+    With ``cutout`` > 0, a ``cutout`` x ``cutout`` square centred on a uniform
+    random pixel of each image, clipped at the border, is set to the CIFAR-10
+    channel means, which the network's input normalisation maps to zero.
+    """
     batch = x.shape[0]
     padded = F.pad(x, (4, 4, 4, 4), mode="reflect")
     shifts = torch.randint(0, 9, (batch, 2), generator=generator)
@@ -85,6 +91,14 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         dy, dx = int(shifts[i, 0]), int(shifts[i, 1])
         crop = padded[i, :, dy : dy + 32, dx : dx + 32]
         out[i] = crop.flip(-1) if flips[i] else crop
+    if cutout > 0:
+        centres = torch.randint(0, 32, (batch, 2, 1), generator=generator)
+        pixels = torch.arange(32)
+        # Rows and columns from centre - cutout // 2 up to, not including, that plus cutout.
+        inside = (pixels >= centres - cutout // 2) & (pixels < centres - cutout // 2 + cutout)
+        mask = inside[:, 0, :, None] & inside[:, 1, None, :]
+        mean = torch.tensor(CIFAR10_MEAN, dtype=out.dtype).view(1, 3, 1, 1)
+        out = torch.where(mask[:, None], mean, out)
     return out.contiguous(memory_format=torch.channels_last)
 
 
@@ -253,7 +267,7 @@ def run_epoch(
     window_start, window_images, window_loss, window_correct = started, 0, 0.0, 0
     for step in range(steps_per_epoch):
         index = order[step * settings.batch_size : (step + 1) * settings.batch_size]
-        x = augment(images_to_tensor(x_all[index]), generator).to(device)
+        x = augment(images_to_tensor(x_all[index]), generator, settings.cutout).to(device)
         y = torch.as_tensor(y_all[index], device=device)
         with autocast(device, settings.precision):
             logits = model(x)
