@@ -143,6 +143,8 @@ def measure_point_accuracy(
     `measure_without_reuse`), and the throughput ratio of the two is stored.
     ``precision`` is "bf16", "fp32" or "auto" (see `ajci.dnn.train.pick_precision`).
     """
+    # Resolved once, so the stored attribute is the precision every pass ran in.
+    precision = pick_precision(precision, torch.device("cpu"))
     n_groups = model.num_groups
     correct = np.zeros(len(sinr_db), dtype=np.int64)
     clean_correct = 0
@@ -195,7 +197,7 @@ def measure_point_accuracy(
             "corruption": corruption,
             "quantization_bits": quantization_bits if corruption == "digital" else 0,
             "seed": seed,
-            "precision": pick_precision(precision, torch.device("cpu")),
+            "precision": precision,
         },
     )
     if n_reference:
