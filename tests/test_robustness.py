@@ -631,8 +631,14 @@ def stop_once_solving(command: list[str], results: Path, log_path: Path, sent: s
     started_ns = time.time_ns()
     deadline = time.monotonic() + FIRST_RUN_LIMIT_S
     with open(log_path, "w") as log:
+        # A shell without job control starts background commands with SIGINT
+        # ignored, and children inherit that: restore the terminal's default.
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     try:
         # A solve job opens its log file with mode "w" as it starts.
