@@ -632,7 +632,7 @@ def stop_once_solving(command: list[str], results: Path, log_path: Path, sent: s
     deadline = time.monotonic() + FIRST_RUN_LIMIT_S
     with open(log_path, "w") as log:
         # A shell without job control starts background commands with SIGINT
-        # ignored, and children inherit that: restore the terminal's default.
+        # ignored, and children inherit that, so the child restores the default.
         process = subprocess.Popen(
             command,
             stdout=log,
