@@ -652,37 +652,6 @@ def stop_once_solving(command: list[str], results: Path, log_path: Path, sent: s
     return process.returncode
 
 
-def test_default_profile_reruns_incomplete_output(tmp_path):
-    """Snakemake loads profiles/default beside the Snakefile and reruns an incomplete output.
-
-    A run stopped after a job wrote its output but before snakemake recorded the
-    job as finished leaves that output marked incomplete, and snakemake without
-    ``--rerun-incomplete`` then refuses to start.
-    """
-    output = "results/quick/data/cifar10.npz"
-    (tmp_path / output).parent.mkdir(parents=True)
-    (tmp_path / output).write_bytes(b"")
-    # Snakemake 9.27's record (persistence/file.py): JSON named by the path's urlsafe base64.
-    marker = tmp_path / ".snakemake/incomplete" / urlsafe_b64encode(output.encode()).decode()
-    marker.parent.mkdir(parents=True)
-    marker.write_text(json.dumps({"external_jobid": None}))
-    command = snakemake_command(tmp_path, "--dry-run", "--configfile", str(QUICK_CONFIG))
-
-    bare = subprocess.run(
-        [*command, "--workflow-profile", "none"], capture_output=True, text=True, cwd=tmp_path
-    )
-    assert bare.returncode != 0
-    assert "IncompleteFilesException" in bare.stdout + bare.stderr
-
-    # From a working directory without profiles/, as on a cluster's scratch space.
-    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
-    output_text = done.stdout + done.stderr
-    assert done.returncode == 0, output_text[-4000:]
-    assert f"workflow specific profile {REPO / 'profiles/default'}" in output_text
-    # The output is newer than its input, so only the incomplete mark plans its job.
-    assert "rule build_dataset_cache" in output_text
-
-
 def mtimes(paths: list[Path]) -> dict[Path, int]:
     return {path: path.stat().st_mtime_ns for path in paths}
 
@@ -719,3 +688,34 @@ def test_interrupted_run_resumes(tmp_path):
             dataset.load()
     for sweep in ("f_loc", "p_jam"):
         assert (results / f"sweeps/{sweep}.nc").is_file(), sweep
+
+
+def test_default_profile_reruns_incomplete_output(tmp_path):
+    """Snakemake loads profiles/default beside the Snakefile and reruns an incomplete output.
+
+    A run stopped after a job wrote its output but before snakemake recorded the
+    job as finished leaves that output marked incomplete, and snakemake without
+    ``--rerun-incomplete`` then stops with IncompleteFilesException.
+    """
+    output = "results/quick/data/cifar10.npz"
+    (tmp_path / output).parent.mkdir(parents=True)
+    (tmp_path / output).write_bytes(b"")
+    # Snakemake 9.27's record (persistence/file.py): JSON named by the path's urlsafe base64.
+    marker = tmp_path / ".snakemake/incomplete" / urlsafe_b64encode(output.encode()).decode()
+    marker.parent.mkdir(parents=True)
+    marker.write_text(json.dumps({"external_jobid": None}))
+    command = snakemake_command(tmp_path, "--dry-run", "--configfile", str(QUICK_CONFIG))
+
+    without_profile = subprocess.run(
+        [*command, "--workflow-profile", "none"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert without_profile.returncode != 0
+    assert "IncompleteFilesException" in without_profile.stdout + without_profile.stderr
+
+    # From a working directory without profiles/, as on a cluster's scratch space.
+    with_profile = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    output_text = with_profile.stdout + with_profile.stderr
+    assert with_profile.returncode == 0, output_text[-4000:]
+    assert f"workflow specific profile {REPO / 'profiles/default'}" in output_text
+    # The output is newer than its input, so only the incomplete mark plans its job.
+    assert "rule build_dataset_cache" in output_text
