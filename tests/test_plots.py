@@ -11,6 +11,7 @@ from ajci.plots.figures import (
     axis_label,
     draw_sweep_metric,
     mean_and_band,
+    mean_and_bootstrap_band,
     plot_sweep_figure,
     save_figure,
 )
@@ -32,6 +33,43 @@ def test_single_placement_has_no_band():
     mean, half = mean_and_band(np.array([[1.0], [2.0]]), axis=1)
     assert mean.tolist() == [1.0, 2.0]
     assert half.tolist() == [0.0, 0.0]
+
+
+def test_bootstrap_band_matches_exact_bootstrap_distribution():
+    # Resampling [0, 0, 3] draws the 3 k times, k ~ Binomial(3, 1/3), so the
+    # resampled mean is k: P(0) = 8/27 and P(3) = 1/27. The 2.5th percentile is
+    # therefore 0 and the 97.5th is 3 (P(k <= 2) = 26/27 < 0.975).
+    mean, low, high = mean_and_bootstrap_band(np.array([[0.0, 0.0, 3.0]]), axis=1)
+    assert mean.tolist() == [1.0]
+    assert low.tolist() == [0.0]
+    assert high.tolist() == [3.0]
+
+
+def test_bootstrap_band_stays_within_skewed_data():
+    # Gaps that are mostly zero: the t interval reaches below zero, the
+    # bootstrap one does not.
+    gaps = np.array([[0.0] * 8 + [5.0, 0.1]])
+    mean, half = mean_and_band(gaps, axis=1)
+    assert mean[0] - half[0] < 0.0
+    _, low, high = mean_and_bootstrap_band(gaps, axis=1)
+    assert 0.0 <= low[0] < mean[0] < high[0] <= 5.0
+
+
+def test_bootstrap_band_agrees_with_t_interval_for_normal_data():
+    rng = np.random.default_rng(1)
+    values = rng.normal(2.0, 0.5, size=(2, 400)).T  # placements on axis 0
+    mean, half = mean_and_band(values, axis=0)
+    boot_mean, low, high = mean_and_bootstrap_band(values, axis=0)
+    np.testing.assert_allclose(boot_mean, mean)
+    np.testing.assert_allclose(low, mean - half, atol=0.1 * half.max())
+    np.testing.assert_allclose(high, mean + half, atol=0.1 * half.max())
+
+
+def test_bootstrap_band_skips_nan_and_single_values():
+    mean, low, high = mean_and_bootstrap_band(np.array([[1.0, np.nan], [2.0, 4.0]]), axis=1)
+    assert mean.tolist() == [1.0, 3.0]
+    assert (low[0], high[0]) == (1.0, 1.0)
+    assert 2.0 <= low[1] < high[1] <= 4.0
 
 
 def test_every_sweepable_key_has_axis_label():

@@ -52,11 +52,16 @@ SCHEME_STYLES = {
 # stays visible beneath it.
 OPTIMAL_LINE = {"linestyle": ":", "linewidth": 1.5, "zorder": 3}
 LINE_STYLES = ("-", "--", "-.", ":")
+# Resamples and seed of the bootstrap band in the gap figure. With 10,000
+# resamples, the standard error of each percentile is about 1.4 % of the band's
+# half-width for normal data: sqrt(0.025 * 0.975 / 10,000) / 0.0584 / 1.96.
+BOOTSTRAP_RESAMPLES = 10_000
+BOOTSTRAP_SEED = 0
 
 
-def band_title(n_seeds: int) -> str:
+def band_title(n_seeds: int, interval: str = "95 % CI of the mean") -> str:
     """Return the subtitle stating what the lines and bands of a sweep figure show."""
-    return f"mean over {n_seeds} placements, band: 95 % CI of the mean"
+    return f"mean over {n_seeds} placements, band: {interval}"
 
 
 def axis_label(parameter: str) -> tuple[str, float]:
@@ -74,6 +79,29 @@ def mean_and_band(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray
     sem = np.nanstd(values, axis=axis, ddof=1) / np.sqrt(np.maximum(count, 1))
     half = stats.t.ppf(0.975, np.maximum(count - 1, 1)) * sem
     return mean, np.where(count > 1, half, 0.0)
+
+
+def mean_and_bootstrap_band(
+    values: np.ndarray, axis: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over ``axis`` and the bounds of its 95 % percentile-bootstrap interval.
+
+    Every resampled mean lies within the range of the data, so a quantity that
+    is never negative gets no band below zero. The Student-t interval of a
+    skewed sample, such as gaps that are mostly zero, can reach below it.
+    NaN entries are dropped; a row with fewer than two values gets no band.
+    """
+    values = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
+    mean = np.nanmean(values, axis=-1)
+    low, high = mean.copy(), mean.copy()
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    for index in np.ndindex(mean.shape):
+        row = values[index][np.isfinite(values[index])]
+        if row.size < 2:
+            continue
+        draws = rng.integers(row.size, size=(BOOTSTRAP_RESAMPLES, row.size))
+        low[index], high[index] = np.percentile(row[draws].mean(axis=1), [2.5, 97.5])
+    return mean, low, high
 
 
 def draw_sweep_metric(axes, results: xr.Dataset, metric: str) -> None:
@@ -250,7 +278,12 @@ def draw_partition_map(axes, results: xr.Dataset, scheme: str = "proposed") -> N
 
 
 def draw_optimality_gap(axes, results: xr.Dataset) -> None:
-    """Draw each scheme's mean RDA gap to the exact optimum (RDA units), with a 95 % band."""
+    """Draw each scheme's mean RDA gap to the exact optimum, with a 95 % bootstrap band.
+
+    The optimum is global, so no gap is negative beyond the solver's tolerance,
+    and gaps over placements are skewed (most are zero): the band is the
+    percentile bootstrap, which stays within the data, not the Student-t one.
+    """
     parameter = results.attrs["parameter"]
     xlabel, scale = axis_label(parameter)
     x = results["value"].values * scale
@@ -260,14 +293,14 @@ def draw_optimality_gap(axes, results: xr.Dataset) -> None:
             continue  # ESC's penalised RDA would dwarf the other gaps, as the title notes
         label, color, marker = SCHEME_STYLES.get(str(scheme), (str(scheme), None, "."))
         gap = (optimum - results["rda"].sel(scheme=scheme)).transpose("value", "seed").values
-        mean, half = mean_and_band(gap, axis=1)
+        mean, low, high = mean_and_bootstrap_band(gap, axis=1)
         axes.plot(x, mean, marker=marker, color=color, label=label)
-        axes.fill_between(x, mean - half, mean + half, color=color, alpha=0.15, linewidth=0)
+        axes.fill_between(x, low, high, color=color, alpha=0.15, linewidth=0)
     axes.set_xlabel(xlabel)
     axes.set_ylabel("RDA gap to the exact optimum")
     axes.grid(alpha=0.3)
     axes.legend(fontsize="x-small")
-    title = band_title(results.sizes["seed"])
+    title = band_title(results.sizes["seed"], "95 % bootstrap CI of the mean")
     if "esc" in results["scheme"].values:
         title += ", ESC not shown"
     axes.set_title(title, fontsize="small")
