@@ -300,7 +300,7 @@ def draw_optimality_gap(axes, results: xr.Dataset) -> None:
     axes.set_ylabel("RDA gap to the exact optimum")
     axes.grid(alpha=0.3)
     axes.legend(fontsize="x-small")
-    title = band_title(results.sizes["seed"], "95 % bootstrap CI of the mean")
+    title = band_title(results.sizes["seed"], "95 % bootstrap CI")
     if "esc" in results["scheme"].values:
         title += ", ESC not shown"
     axes.set_title(title, fontsize="small")
