@@ -84,12 +84,12 @@ def mean_and_band(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray
 def mean_and_bootstrap_band(
     values: np.ndarray, axis: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over ``axis`` and the bounds of its 95 % percentile-bootstrap interval.
+    """Return the mean over ``axis`` and the bounds of its 95 % percentile-bootstrap interval.
 
     Every resampled mean lies within the range of the data, so a quantity that
     is never negative gets no band below zero. The Student-t interval of a
     skewed sample, such as gaps that are mostly zero, can reach below it.
-    NaN entries are dropped; a row with fewer than two values gets no band.
+    NaN entries are dropped, and a row with fewer than two values gets no band.
     """
     values = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
     mean = np.nanmean(values, axis=-1)
@@ -280,8 +280,8 @@ def draw_partition_map(axes, results: xr.Dataset, scheme: str = "proposed") -> N
 def draw_optimality_gap(axes, results: xr.Dataset) -> None:
     """Draw each scheme's mean RDA gap to the exact optimum, with a 95 % bootstrap band.
 
-    The optimum is global, so no gap is negative beyond the solver's tolerance,
-    and gaps over placements are skewed (most are zero): the band is the
+    No gap is negative beyond the solver's tolerance, because the optimum is
+    global. Gaps over placements are skewed (most are zero), so the band is the
     percentile bootstrap, which stays within the data, not the Student-t one.
     """
     parameter = results.attrs["parameter"]
